@@ -1,0 +1,13 @@
+package nibble.common.format;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the driver learns from a checkpoint's headers alone: its format, files, the byte range of every
+ * tensor (in source order), and the architecture when the source states it (as Hugging Face
+ * {@code config.json} keys; null when unknown).
+ */
+public record CheckpointHeader(String format, List<String> files, List<SourceTensor> tensors,
+                               Map<String, Object> architecture) {
+}
