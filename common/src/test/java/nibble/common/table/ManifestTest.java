@@ -1,0 +1,58 @@
+package nibble.common.table;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import nibble.common.DType;
+import nibble.common.InvalidInputException;
+import nibble.common.TensorInfo;
+import org.junit.jupiter.api.Test;
+
+class ManifestTest {
+    static Manifest sample() {
+        Map<String, Object> arch = new LinkedHashMap<>();
+        arch.put("model_type", "llama");
+        arch.put("hidden_size", 64);
+        return new Manifest("dense", Map.of("format", "llama2c", "uri", "m.bin"), arch,
+                List.of(new TensorEntry(new TensorInfo("model.norm.weight", DType.F32, new long[] {64}), "0badcafe", "rms_final_weight", null),
+                        new TensorEntry(new TensorInfo("w", DType.BF16, new long[] {3, 4, 5}), "00000001", "w", null)),
+                List.of(new FileEntry("tensors/part-00000.parquet", 4, 1234)));
+    }
+
+    @Test
+    void roundTripsAndIsStable() {
+        Manifest m = sample();
+        byte[] json = m.toJson();
+        Manifest back = Manifest.parse(json, "manifest.json");
+        assertEquals(m, back);
+        assertArrayEquals(json, back.toJson());
+        String text = new String(json, StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"row_length\" : 20"), text);
+        assertTrue(text.contains("\"source_name\" : \"rms_final_weight\""), text);
+        assertEquals(4, m.totalRows());
+        assertEquals(64 + 60, m.totalElements());
+    }
+
+    @Test
+    void rejectsBadManifestsNamingTheField() {
+        String good = new String(sample().toJson(), StandardCharsets.UTF_8);
+        assertMessage(good.replace("\"format_version\" : 1", "\"format_version\" : 9"), "format_version");
+        assertMessage(good.replace("0badcafe", "xyz"), "checksum");
+        assertMessage(good.replace("\"rows\" : 3", "\"rows\" : 4"), "'w'");
+        assertMessage(good.replace("\"BF16\"", "\"I8\""), "I8");
+        assertMessage("{not json", "not valid JSON");
+    }
+
+    private static void assertMessage(String json, String fragment) {
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Manifest.parse(json.getBytes(StandardCharsets.UTF_8), "t/manifest.json"));
+        assertTrue(e.getMessage().startsWith("t/manifest.json"), e.getMessage());
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    }
+}

@@ -1,0 +1,112 @@
+package nibble.jobs;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import nibble.common.InvalidInputException;
+import nibble.jobs.cli.Console;
+import nibble.jobs.cli.Options;
+import nibble.jobs.cli.UsageException;
+
+/**
+ * The launcher: {@code nibble <command> [options]}. Exit codes: 0 success, 1 failure, 2 usage,
+ * 3 invalid input, 4 evaluation gate failed. Each job class also has a {@code main} for
+ * {@code spark-submit --class}, which comes here.
+ */
+public final class Nibble {
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+    public static final int INVALID_INPUT = 3;
+
+    private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("shard", new ShardJob());
+        COMMANDS.put("synth", new SynthCommand());
+        COMMANDS.put("demo", new Demo());
+    }
+
+    private Nibble() {
+    }
+
+    public static void main(String[] args) {
+        int code = run(args, System.out, System.err);
+        SparkSession.getDefaultSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+        System.exit(code);
+    }
+
+    /** Runs a command in this JVM and returns its exit code; never calls {@code System.exit}. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Console console = new Console(out, err);
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            printCommands(args.length == 0 ? err : out);
+            return args.length == 0 ? USAGE : OK;
+        }
+        Command command = COMMANDS.get(args[0]);
+        if (command == null) {
+            err.println("nibble: unknown command '" + args[0] + "'");
+            printCommands(err);
+            return USAGE;
+        }
+        String name = args[0];
+        try {
+            Options options = command.spec().parse(Arrays.copyOfRange(args, 1, args.length));
+            if (options.has("help")) {
+                command.spec().printHelp(out);
+                return OK;
+            }
+            command.run(options, console);
+            return OK;
+        } catch (UsageException e) {
+            err.println("nibble " + name + ": " + e.getMessage() + " (see nibble " + name + " --help)");
+            return USAGE;
+        } catch (Exception | Error e) {
+            InvalidInputException invalid = find(e, InvalidInputException.class);
+            if (invalid != null) {
+                err.println("nibble " + name + ": error: " + invalid.getMessage());
+                return INVALID_INPUT;
+            }
+            GateException gate = find(e, GateException.class);
+            if (gate != null) {
+                err.println("nibble " + name + ": gate failed: " + gate.getMessage());
+                return GateException.EXIT_CODE;
+            }
+            err.println("nibble " + name + ": failed: " + e);
+            if (System.getenv("NIBBLE_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return FAILED;
+        }
+    }
+
+    /** Runs one command as a {@code spark-submit} main class and exits with its code. */
+    static void submit(String command, String[] args) {
+        String[] all = new String[args.length + 1];
+        all[0] = command;
+        System.arraycopy(args, 0, all, 1, args.length);
+        main(all);
+    }
+
+    private static <T extends Throwable> T find(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static void printCommands(PrintStream s) {
+        s.println("usage: nibble <command> [options]   (nibble <command> --help for its options)");
+        s.println();
+        for (Map.Entry<String, Command> c : COMMANDS.entrySet()) {
+            s.printf("  %-10s %s%n", c.getKey(), c.getValue().spec().summary().lines().findFirst().orElse(""));
+        }
+    }
+}

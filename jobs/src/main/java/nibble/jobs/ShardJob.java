@@ -1,0 +1,281 @@
+package nibble.jobs;
+
+import java.io.Serializable;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import nibble.common.InvalidInputException;
+import nibble.common.TensorInfo;
+import nibble.common.format.CheckpointHeader;
+import nibble.common.format.CheckpointReader;
+import nibble.common.format.SourceTensor;
+import nibble.common.table.FilePlan;
+import nibble.common.table.Manifest;
+import nibble.common.table.RowRange;
+import nibble.common.table.ShardPlanner;
+import nibble.common.table.TensorEntry;
+import nibble.jobs.cli.Console;
+import nibble.jobs.cli.Options;
+import nibble.jobs.io.HadoopCheckpointFiles;
+import nibble.jobs.spark.Progress;
+import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.spark.Sessions;
+import nibble.jobs.table.SourceRows;
+import nibble.jobs.table.TableCommitter;
+import nibble.jobs.table.TableVerifier;
+import nibble.jobs.table.TensorTable;
+import scala.Tuple2;
+
+/**
+ * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}) or an existing
+ * tensor table in, a tensor table out. The driver reads only headers and plans files of about
+ * {@code --target-file-mb} each; tasks read their row ranges with positioned reads; the written table
+ * is read back and checksummed before it is committed.
+ */
+public final class ShardJob implements Command {
+    static final Set<String> CODECS = Set.of("snappy", "zstd", "gzip", "lz4_raw", "uncompressed");
+
+    private static final Options.Spec SPEC = Options.spec("shard",
+                    "Split a checkpoint into a Parquet tensor table (bit-exact), or re-shard a table.")
+            .value("input", "URI", null, "safetensors file or folder, llama2.c .bin, or a tensor table folder (required)")
+            .value("output", "URI", null, "folder to write the tensor table to (required)")
+            .value("target-file-mb", "MB", "128", "data per Parquet file (fractions allowed, e.g. 0.5)")
+            .value("compression", "CODEC", "snappy", "Parquet codec: snappy, zstd, gzip, lz4_raw, uncompressed")
+            .flag("overwrite", "replace a table already at --output");
+
+    public static void main(String[] args) {
+        Nibble.submit("shard", args);
+    }
+
+    @Override
+    public Options.Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public void run(Options o, Console console) throws Exception {
+        String input = o.require("input");
+        String output = o.require("output");
+        long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
+        if (targetBytes <= 0) {
+            throw new nibble.jobs.cli.UsageException("--target-file-mb must be positive");
+        }
+        String codec = o.get("compression").toLowerCase(Locale.ROOT);
+        if (!CODECS.contains(codec)) {
+            throw new nibble.jobs.cli.UsageException("--compression must be one of " + CODECS);
+        }
+        SparkSession spark = Sessions.getOrCreate("nibble shard");
+        long started = System.nanoTime();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        TableCommitter committer = TableCommitter.begin(output, o.flag("overwrite"), conf);
+        try (Progress p = Progress.attach(spark, "shard", console)) {
+            Manifest m = TensorTable.isTable(input, conf)
+                    ? reshard(spark, input, targetBytes, codec, committer)
+                    : shard(spark, input, targetBytes, codec, committer, console);
+            summarize(console, input, output, m, System.nanoTime() - started);
+        } catch (Exception | Error e) {
+            committer.abort();
+            throw e;
+        }
+    }
+
+    private static Manifest shard(SparkSession spark, String input, long targetBytes, String codec,
+                                  TableCommitter committer, Console console) throws Exception {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        HadoopCheckpointFiles files = HadoopCheckpointFiles.open(input, conf);
+        CheckpointHeader header = CheckpointReader.read(files);
+        if (header.tensors().isEmpty()) {
+            throw new InvalidInputException(input + ": the checkpoint holds no tensors");
+        }
+        List<TensorInfo> infos = new ArrayList<>();
+        for (SourceTensor t : header.tensors()) {
+            infos.add(t.info());
+        }
+        List<FilePlan> plans = ShardPlanner.plan(infos, targetBytes);
+        console.progress("shard", header.format() + " checkpoint: " + infos.size() + " tensors in "
+                + header.files().size() + " file(s); " + plans.size() + " output file(s)");
+        SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf));
+        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(plans, plans.size())
+                .flatMap(source::rows);
+        write(spark, rows, codec, committer, "read source, write tensors");
+        Map<String, String> checksums = verify(spark, committer, infos, null);
+        Map<String, Object> src = new LinkedHashMap<>();
+        src.put("format", header.format());
+        src.put("uri", redact(input));
+        src.put("files", header.files());
+        List<TensorEntry> entries = new ArrayList<>();
+        for (SourceTensor t : header.tensors()) {
+            entries.add(new TensorEntry(t.info(), checksums.get(t.info().name()), t.sourceName(), null));
+        }
+        return committer.commit(plans, files1 -> new Manifest("dense", src, header.architecture(), entries, files1));
+    }
+
+    private static Manifest reshard(SparkSession spark, String input, long targetBytes, String codec,
+                                    TableCommitter committer) throws Exception {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Manifest in = TensorTable.readManifest(input, conf);
+        if (!"dense".equals(in.kind())) {
+            throw new InvalidInputException(input + ": shard re-shards dense tables; this one is '" + in.kind() + "'");
+        }
+        List<TensorInfo> infos = in.tensorInfos();
+        List<FilePlan> plans = ShardPlanner.plan(infos, targetBytes);
+        PlanPartitioner partitioner = new PlanPartitioner(input, infos, plans);
+        JavaRDD<Row> rows = spark.read().schema(TensorTable.SCHEMA).parquet(TensorTable.dataDir(input)).javaRDD()
+                .mapToPair(r -> new Tuple2<>(partitioner.key(r.getString(0), r.getLong(1)), r))
+                .repartitionAndSortWithinPartitions(partitioner, new KeyOrder())
+                .values();
+        write(spark, rows, codec, committer, "re-shard table");
+        Map<String, String> checksums = verify(spark, committer, infos, input);
+        List<TensorEntry> entries = new ArrayList<>();
+        for (TensorEntry e : in.tensors()) {
+            String found = checksums.get(e.info().name());
+            if (!found.equals(e.checksum())) {
+                throw new InvalidInputException(input + ": tensor '" + e.info().name() + "': data checksum "
+                        + found + " does not match the manifest's " + e.checksum());
+            }
+            entries.add(e);
+        }
+        Map<String, Object> src = new LinkedHashMap<>();
+        src.put("format", Manifest.FORMAT);
+        src.put("uri", redact(input));
+        src.put("origin", in.source());
+        return committer.commit(plans, files -> new Manifest("dense", src, in.architecture(), entries, files));
+    }
+
+    private static void write(SparkSession spark, JavaRDD<Row> rows, String codec, TableCommitter committer, String label) {
+        spark.sparkContext().setJobDescription(label);
+        spark.createDataFrame(rows, TensorTable.SCHEMA).write()
+                .option("compression", codec)
+                .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
+                .parquet(committer.tempDataDir());
+    }
+
+    /** Reads the written files back; a mismatch is bad input when the input was a table, else a bug. */
+    private static Map<String, String> verify(SparkSession spark, TableCommitter committer, List<TensorInfo> infos,
+                                              String inputTable) {
+        spark.sparkContext().setJobDescription("verify and checksum");
+        try {
+            return TableVerifier.checksums(spark, committer.tempDataDir(), infos);
+        } catch (TableVerifier.TableMismatchException e) {
+            if (inputTable != null) {
+                throw new InvalidInputException(inputTable + ": " + e.getMessage());
+            }
+            throw new IllegalStateException("written table does not match its source: " + e.getMessage(), e);
+        } finally {
+            spark.sparkContext().setJobDescription(null);
+        }
+    }
+
+    private static void summarize(Console console, String input, String output, Manifest m, long nanos) {
+        double seconds = nanos / 1e9;
+        long bytes = m.totalDataBytes();
+        long written = m.files().stream().mapToLong(f -> f.bytes()).sum();
+        console.out().println();
+        console.table(List.of("shard", ""), List.of(
+                List.of("input", redact(input)),
+                List.of("output", redact(output)),
+                List.of("tensors", Console.count(m.tensors().size())),
+                List.of("rows", Console.count(m.totalRows())),
+                List.of("elements", Console.count(m.totalElements())),
+                List.of("data", Console.bytes(bytes)),
+                List.of("files", m.files().size() + " (" + Console.bytes(written) + ")"),
+                List.of("time", String.format(Locale.ROOT, "%.1f s (%.1f MB/s)", seconds, bytes / 1e6 / seconds))));
+    }
+
+    /** A URI without user info, so credentials embedded in it are never printed or recorded. */
+    static String redact(String uri) {
+        try {
+            URI u = new URI(uri);
+            if (u.getUserInfo() != null) {
+                return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), u.getQuery(), u.getFragment()).toString();
+            }
+        } catch (Exception ignored) {
+            // not a URI: a plain path
+        }
+        return uri;
+    }
+
+    /** Orders rows by (tensor index, row). */
+    static final class KeyOrder implements Comparator<Tuple2<Integer, Long>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<Integer, Long> a, Tuple2<Integer, Long> b) {
+            int c = Integer.compare(a._1(), b._1());
+            return c != 0 ? c : Long.compare(a._2(), b._2());
+        }
+    }
+
+    /** Sends each (tensor, row) to the partition of the file plan that holds it. */
+    static final class PlanPartitioner extends Partitioner {
+        private static final long serialVersionUID = 1L;
+        private final String input;
+        private final HashMap<String, Integer> index = new HashMap<>();
+        private final long[][] starts;
+        private final int[][] files;
+        private final int numFiles;
+
+        PlanPartitioner(String input, List<TensorInfo> infos, List<FilePlan> plans) {
+            this.input = input;
+            for (int i = 0; i < infos.size(); i++) {
+                index.put(infos.get(i).name(), i);
+            }
+            List<List<long[]>> byTensor = new ArrayList<>();
+            for (int i = 0; i < infos.size(); i++) {
+                byTensor.add(new ArrayList<>());
+            }
+            for (FilePlan p : plans) {
+                for (RowRange r : p.ranges()) {
+                    byTensor.get(r.tensor()).add(new long[] {r.start(), p.index()});
+                }
+            }
+            starts = new long[infos.size()][];
+            files = new int[infos.size()][];
+            for (int i = 0; i < infos.size(); i++) {
+                List<long[]> l = byTensor.get(i);
+                starts[i] = l.stream().mapToLong(a -> a[0]).toArray();
+                files[i] = l.stream().mapToInt(a -> (int) a[1]).toArray();
+            }
+            numFiles = plans.size();
+        }
+
+        Tuple2<Integer, Long> key(String tensor, long row) {
+            Integer t = index.get(tensor);
+            if (t == null) {
+                throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
+            }
+            return new Tuple2<>(t, row);
+        }
+
+        @Override
+        public int numPartitions() {
+            return numFiles;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public int getPartition(Object key) {
+            Tuple2<Integer, Long> k = (Tuple2<Integer, Long>) key;
+            long[] s = starts[k._1()];
+            if (s.length == 0) {
+                return 0;
+            }
+            int i = java.util.Arrays.binarySearch(s, k._2());
+            int at = i >= 0 ? i : Math.max(0, -i - 2);
+            return files[k._1()][at];
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package nibble.jobs.table;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import nibble.common.TensorInfo;
+import nibble.common.format.SourceTensor;
+import nibble.common.table.FilePlan;
+import nibble.common.table.RowRange;
+import nibble.jobs.spark.SerializableConf;
+
+/**
+ * Reads one file plan's rows straight from the source checkpoint with sequential reads from each
+ * range's start, one row in memory at a time. Runs in tasks; the driver never touches tensor data.
+ */
+public final class SourceRows implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final int BUFFER = 1 << 20;
+
+    private final String baseDir;
+    private final List<SourceTensor> tensors;
+    private final SerializableConf conf;
+
+    public SourceRows(String baseDir, List<SourceTensor> tensors, SerializableConf conf) {
+        this.baseDir = baseDir;
+        this.tensors = List.copyOf(tensors);
+        this.conf = conf;
+    }
+
+    /** The plan's rows as table rows, in plan order. */
+    public Iterator<Row> rows(FilePlan plan) {
+        return new RowIterator(plan);
+    }
+
+    private final class RowIterator implements Iterator<Row> {
+        private final List<RowRange> ranges;
+        private final Map<String, FSDataInputStream> streams = new HashMap<>();
+        private int rangeIndex = -1;
+        private RowRange range;
+        private long row;
+
+        RowIterator(FilePlan plan) {
+            this.ranges = plan.ranges();
+            TaskContext ctx = TaskContext.get();
+            if (ctx != null) {
+                ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> closeAll());
+            }
+            advanceRange();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return range != null;
+        }
+
+        @Override
+        public Row next() {
+            if (range == null) {
+                throw new NoSuchElementException();
+            }
+            SourceTensor t = tensors.get(range.tensor());
+            TensorInfo info = t.info();
+            byte[] data = new byte[(int) info.rowBytes()];
+            try {
+                stream(t.file()).readFully(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(baseDir + "/" + t.file() + ": reading tensor '" + info.name()
+                        + "' row " + row + ": " + e.getMessage(), e);
+            }
+            Row out = RowFactory.create(info.name(), row, info.dtype().name(), data);
+            if (++row == range.end()) {
+                advanceRange();
+            }
+            return out;
+        }
+
+        private void advanceRange() {
+            rangeIndex++;
+            range = rangeIndex < ranges.size() ? ranges.get(rangeIndex) : null;
+            if (range == null) {
+                closeAll();
+                return;
+            }
+            row = range.start();
+            SourceTensor t = tensors.get(range.tensor());
+            try {
+                stream(t.file()).seek(t.offset() + range.start() * t.info().rowBytes());
+            } catch (IOException e) {
+                throw new UncheckedIOException(baseDir + "/" + t.file() + ": " + e.getMessage(), e);
+            }
+        }
+
+        private FSDataInputStream stream(String file) throws IOException {
+            FSDataInputStream in = streams.get(file);
+            if (in == null) {
+                Path p = new Path(baseDir, file);
+                FileSystem fs = p.getFileSystem(conf.get());
+                in = fs.open(p, BUFFER);
+                streams.put(file, in);
+            }
+            return in;
+        }
+
+        private void closeAll() {
+            for (FSDataInputStream in : streams.values()) {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // reading is done; a failed close loses nothing
+                }
+            }
+            streams.clear();
+        }
+    }
+}

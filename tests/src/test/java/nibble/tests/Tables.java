@@ -1,0 +1,94 @@
+package nibble.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+import org.apache.spark.sql.Row;
+import nibble.common.format.CheckpointHeader;
+import nibble.common.format.CheckpointReader;
+import nibble.common.format.LocalCheckpointFiles;
+import nibble.common.format.SourceTensor;
+import nibble.common.table.Manifest;
+import nibble.common.table.TensorEntry;
+
+/** Assertions on written tables, reading them back through Spark and the source through plain NIO. */
+final class Tables {
+    private Tables() {
+    }
+
+    static Manifest manifest(Path table) throws IOException {
+        return Manifest.parse(Files.readAllBytes(table.resolve("manifest.json")), table + "/manifest.json");
+    }
+
+    /** Every tensor's rows, concatenated in row order, from the table's Parquet files. */
+    static Map<String, byte[]> tensorBytes(Path table) {
+        List<Row> rows = TestSpark.session().read().parquet(table.resolve("tensors").toString())
+                .orderBy("tensor", "row").collectAsList();
+        Map<String, ByteArrayOutputStream> by = new HashMap<>();
+        for (Row r : rows) {
+            by.computeIfAbsent(r.getString(0), k -> new ByteArrayOutputStream()).writeBytes((byte[]) r.get(3));
+        }
+        Map<String, byte[]> out = new HashMap<>();
+        by.forEach((k, v) -> out.put(k, v.toByteArray()));
+        return out;
+    }
+
+    static byte[] slice(Path file, long offset, long length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer b = ByteBuffer.allocate((int) length);
+            while (b.hasRemaining()) {
+                if (ch.read(b, offset + b.position()) < 0) {
+                    throw new IOException("short file " + file);
+                }
+            }
+            return b.array();
+        }
+    }
+
+    static String crc(byte[] b) {
+        CRC32C c = new CRC32C();
+        c.update(b);
+        return String.format("%08x", c.getValue());
+    }
+
+    /**
+     * The table holds every source tensor's bytes unchanged, and the manifest's shapes, dtypes and
+     * checksums match the source.
+     */
+    static void assertBitExact(Path table, Path checkpoint) throws IOException {
+        CheckpointHeader header = CheckpointReader.read(new LocalCheckpointFiles(checkpoint));
+        Path base = Files.isDirectory(checkpoint) ? checkpoint : checkpoint.getParent();
+        Manifest m = manifest(table);
+        Map<String, byte[]> data = tensorBytes(table);
+        assertEquals(header.tensors().size(), m.tensors().size(), "tensor count");
+        for (int i = 0; i < header.tensors().size(); i++) {
+            SourceTensor s = header.tensors().get(i);
+            TensorEntry e = m.tensors().get(i);
+            assertEquals(s.info(), e.info(), "manifest entry " + i);
+            byte[] expected = slice(base.resolve(s.file()), s.offset(), s.info().byteLength());
+            assertArrayEquals(expected, data.getOrDefault(s.info().name(), new byte[0]), s.info().name());
+            assertEquals(crc(expected), e.checksum(), "checksum of " + s.info().name());
+        }
+    }
+
+    /** Bytes of every file under {@code dir}, by relative path. */
+    static Map<String, byte[]> files(Path dir) throws IOException {
+        Map<String, byte[]> out = new HashMap<>();
+        try (var s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+                out.put(dir.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return out;
+    }
+}
