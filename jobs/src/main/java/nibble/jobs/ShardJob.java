@@ -1,17 +1,13 @@
 package nibble.jobs;
 
-import java.io.Serializable;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -23,7 +19,6 @@ import nibble.common.format.CheckpointReader;
 import nibble.common.format.SourceTensor;
 import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
-import nibble.common.table.RowRange;
 import nibble.common.table.ShardPlanner;
 import nibble.common.table.TensorEntry;
 import nibble.jobs.cli.Console;
@@ -32,11 +27,11 @@ import nibble.jobs.io.HadoopCheckpointFiles;
 import nibble.jobs.spark.Progress;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.spark.Sessions;
+import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.SourceRows;
 import nibble.jobs.table.TableCommitter;
 import nibble.jobs.table.TableVerifier;
 import nibble.jobs.table.TensorTable;
-import scala.Tuple2;
 
 /**
  * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}) or an existing
@@ -132,11 +127,8 @@ public final class ShardJob implements Command {
         }
         List<TensorInfo> infos = in.tensorInfos();
         List<FilePlan> plans = ShardPlanner.plan(infos, targetBytes);
-        PlanPartitioner partitioner = new PlanPartitioner(input, infos, plans);
-        JavaRDD<Row> rows = spark.read().schema(TensorTable.SCHEMA).parquet(TensorTable.dataDir(input)).javaRDD()
-                .mapToPair(r -> new Tuple2<>(partitioner.key(r.getString(0), r.getLong(1)), r))
-                .repartitionAndSortWithinPartitions(partitioner, new KeyOrder())
-                .values();
+        JavaRDD<Row> rows = PlannedRows.of(spark.read().schema(TensorTable.SCHEMA).parquet(TensorTable.dataDir(input)),
+                input, infos, plans);
         write(spark, rows, codec, committer, "re-shard table");
         Map<String, String> checksums = verify(spark, committer, infos, input);
         List<TensorEntry> entries = new ArrayList<>();
@@ -206,76 +198,5 @@ public final class ShardJob implements Command {
             // not a URI: a plain path
         }
         return uri;
-    }
-
-    /** Orders rows by (tensor index, row). */
-    static final class KeyOrder implements Comparator<Tuple2<Integer, Long>>, Serializable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public int compare(Tuple2<Integer, Long> a, Tuple2<Integer, Long> b) {
-            int c = Integer.compare(a._1(), b._1());
-            return c != 0 ? c : Long.compare(a._2(), b._2());
-        }
-    }
-
-    /** Sends each (tensor, row) to the partition of the file plan that holds it. */
-    static final class PlanPartitioner extends Partitioner {
-        private static final long serialVersionUID = 1L;
-        private final String input;
-        private final HashMap<String, Integer> index = new HashMap<>();
-        private final long[][] starts;
-        private final int[][] files;
-        private final int numFiles;
-
-        PlanPartitioner(String input, List<TensorInfo> infos, List<FilePlan> plans) {
-            this.input = input;
-            for (int i = 0; i < infos.size(); i++) {
-                index.put(infos.get(i).name(), i);
-            }
-            List<List<long[]>> byTensor = new ArrayList<>();
-            for (int i = 0; i < infos.size(); i++) {
-                byTensor.add(new ArrayList<>());
-            }
-            for (FilePlan p : plans) {
-                for (RowRange r : p.ranges()) {
-                    byTensor.get(r.tensor()).add(new long[] {r.start(), p.index()});
-                }
-            }
-            starts = new long[infos.size()][];
-            files = new int[infos.size()][];
-            for (int i = 0; i < infos.size(); i++) {
-                List<long[]> l = byTensor.get(i);
-                starts[i] = l.stream().mapToLong(a -> a[0]).toArray();
-                files[i] = l.stream().mapToInt(a -> (int) a[1]).toArray();
-            }
-            numFiles = plans.size();
-        }
-
-        Tuple2<Integer, Long> key(String tensor, long row) {
-            Integer t = index.get(tensor);
-            if (t == null) {
-                throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
-            }
-            return new Tuple2<>(t, row);
-        }
-
-        @Override
-        public int numPartitions() {
-            return numFiles;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public int getPartition(Object key) {
-            Tuple2<Integer, Long> k = (Tuple2<Integer, Long>) key;
-            long[] s = starts[k._1()];
-            if (s.length == 0) {
-                return 0;
-            }
-            int i = java.util.Arrays.binarySearch(s, k._2());
-            int at = i >= 0 ? i : Math.max(0, -i - 2);
-            return files[k._1()][at];
-        }
     }
 }

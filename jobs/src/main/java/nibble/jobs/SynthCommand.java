@@ -42,9 +42,7 @@ public final class SynthCommand implements Command {
     }
 
     static SyntheticSpec spec(String preset, DType dtype, long seed) {
-        SyntheticSpec p = SyntheticSpec.preset(preset);
-        return new SyntheticSpec(p.hiddenSize(), p.intermediateSize(), p.numLayers(), p.numHeads(), p.numKvHeads(),
-                p.vocabSize(), dtype, seed, p.tieWordEmbeddings());
+        return SyntheticSpec.preset(preset).withDtype(dtype).withSeed(seed);
     }
 
     static long folderBytes(Path dir) throws java.io.IOException {

@@ -26,10 +26,7 @@ class ShardRoundTripTest {
     Path tmp;
 
     static Path tinyCheckpoint(Path dir, DType dtype, long shardBytes) throws Exception {
-        SyntheticSpec p = SyntheticSpec.preset("tiny");
-        SyntheticSpec spec = new SyntheticSpec(p.hiddenSize(), p.intermediateSize(), p.numLayers(), p.numHeads(),
-                p.numKvHeads(), p.vocabSize(), dtype, 7, p.tieWordEmbeddings());
-        SyntheticCheckpoint.write(dir, spec, shardBytes);
+        SyntheticCheckpoint.write(dir, SyntheticSpec.preset("tiny").withDtype(dtype).withSeed(7), shardBytes);
         return dir;
     }
 
