@@ -47,7 +47,7 @@ public final class ShardJob implements Command {
             .value("input", "URI", null, "safetensors file or folder, llama2.c .bin, or a tensor table folder (required)")
             .value("output", "URI", null, "folder to write the tensor table to (required)")
             .value("target-file-mb", "MB", "128", "data per Parquet file (fractions allowed, e.g. 0.5)")
-            .value("compression", "CODEC", "snappy", "Parquet codec: snappy, zstd, gzip, lz4_raw, uncompressed")
+            .value("compression", "CODEC", "uncompressed", "Parquet codec: uncompressed, snappy, zstd, gzip, lz4_raw (zstd saves ~20% on BF16)")
             .flag("overwrite", "replace a table already at --output");
 
     public static void main(String[] args) {
