@@ -2,6 +2,7 @@ package nibble.common.table;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 import nibble.common.TensorInfo;
 
 /**
@@ -14,6 +15,11 @@ public final class ShardPlanner {
     }
 
     public static List<FilePlan> plan(List<TensorInfo> tensors, long targetBytes) {
+        return plan(tensors, TensorInfo::rowBytes, targetBytes);
+    }
+
+    /** Plans files for rows whose stored size is {@code rowBytes} (e.g. a quantized row's codes and scales). */
+    public static List<FilePlan> plan(List<TensorInfo> tensors, ToLongFunction<TensorInfo> rowBytesOf, long targetBytes) {
         if (targetBytes <= 0) {
             throw new IllegalArgumentException("targetBytes must be positive: " + targetBytes);
         }
@@ -22,7 +28,7 @@ public final class ShardPlanner {
         long currentBytes = 0;
         for (int t = 0; t < tensors.size(); t++) {
             TensorInfo info = tensors.get(t);
-            long rowBytes = Math.max(1, info.rowBytes());
+            long rowBytes = Math.max(1, rowBytesOf.applyAsLong(info));
             long row = 0;
             while (row < info.rows()) {
                 long room = (targetBytes - currentBytes) / rowBytes;

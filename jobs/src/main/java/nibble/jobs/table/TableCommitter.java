@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
@@ -22,8 +23,11 @@ import nibble.common.table.Manifest;
  * renamed to {@code tensors/part-NNNNN.parquet} by plan index, and the manifest written last.
  */
 public final class TableCommitter {
+    /** The record file of a statistics folder (see CalibrateJob). */
+    public static final String STATS_RECORD = "stats.json";
+
     /** Entries that may sit in a folder that --overwrite is allowed to replace. */
-    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS");
+    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS", "stats", "channels", STATS_RECORD);
 
     private final FileSystem fs;
     private final Path out;
@@ -53,9 +57,9 @@ public final class TableCommitter {
                 throw new InvalidInputException(output + ": output exists and is a file");
             }
             FileStatus[] entries = fs.listStatus(out);
-            boolean table = fs.exists(new Path(out, Manifest.FILE_NAME));
-            if (table && !overwrite) {
-                throw new InvalidInputException(output + ": output already holds a table (pass --overwrite to replace it)");
+            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, STATS_RECORD));
+            if (complete && !overwrite) {
+                throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
             }
             boolean ours = Arrays.stream(entries).allMatch(e -> OWN_ENTRIES.contains(e.getPath().getName()));
             if (entries.length > 0 && !(overwrite && ours)) {
@@ -67,46 +71,74 @@ public final class TableCommitter {
         return c;
     }
 
-    /** Where Spark writes the Parquet files. */
+    /** Where Spark writes a table's Parquet files. */
     public String tempDataDir() {
-        return new Path(tmp, Manifest.DATA_DIR).toString();
+        return tempDir(Manifest.DATA_DIR);
+    }
+
+    /** Where Spark writes the files of the output's sub-folder {@code name}. */
+    public String tempDir(String name) {
+        return new Path(tmp, name).toString();
     }
 
     /**
-     * Moves the written files into place and writes the manifest last.
+     * Moves a table's written files into place and writes the manifest last.
      *
      * @param plans the file plans, one Spark partition (and so one written file) each
      * @param manifestFor builds the manifest given the final file list
      */
     public Manifest commit(List<FilePlan> plans, Function<List<FileEntry>, Manifest> manifestFor) throws IOException {
-        List<Path> written = sparkParts(new Path(tmp, Manifest.DATA_DIR));
-        if (written.size() != plans.size()) {
-            throw new IllegalStateException("expected " + plans.size() + " Parquet files in " + tmp + ", found " + written.size());
+        Manifest[] built = new Manifest[1];
+        commit(Map.of(Manifest.DATA_DIR, plans), Manifest.FILE_NAME, files -> {
+            built[0] = manifestFor.apply(files);
+            return built[0].toJson();
+        });
+        return built[0];
+    }
+
+    /**
+     * Moves the files of each written sub-folder into place, renamed by plan index, then writes the
+     * record file ({@code manifest.json}, {@code stats.json}, ...) last.
+     *
+     * @param folders sub-folder name → its file plans (one written file per plan), in commit order
+     * @param recordFor the record file's bytes, given every moved file
+     */
+    public void commit(Map<String, List<FilePlan>> folders, String recordName,
+                       Function<List<FileEntry>, byte[]> recordFor) throws IOException {
+        Map<String, List<Path>> written = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, List<FilePlan>> f : folders.entrySet()) {
+            List<Path> parts = sparkParts(new Path(tmp, f.getKey()));
+            if (parts.size() != f.getValue().size()) {
+                throw new IllegalStateException("expected " + f.getValue().size() + " Parquet files in " + tmp + "/"
+                        + f.getKey() + ", found " + parts.size());
+            }
+            written.put(f.getKey(), parts);
         }
         if (overwrite) {
             fs.delete(out, true);
         }
-        Path dataDir = new Path(out, Manifest.DATA_DIR);
-        fs.mkdirs(dataDir);
         List<FileEntry> files = new ArrayList<>();
-        for (int i = 0; i < plans.size(); i++) {
-            Path dest = new Path(dataDir, plans.get(i).fileName());
-            if (!fs.rename(written.get(i), dest)) {
-                throw new IOException("could not move " + written.get(i) + " to " + dest);
+        for (Map.Entry<String, List<FilePlan>> f : folders.entrySet()) {
+            Path dir = new Path(out, f.getKey());
+            fs.mkdirs(dir);
+            List<Path> parts = written.get(f.getKey());
+            for (int i = 0; i < parts.size(); i++) {
+                FilePlan plan = f.getValue().get(i);
+                Path dest = new Path(dir, plan.fileName());
+                if (!fs.rename(parts.get(i), dest)) {
+                    throw new IOException("could not move " + parts.get(i) + " to " + dest);
+                }
+                files.add(new FileEntry(f.getKey() + "/" + dest.getName(), plan.rows(), fs.getFileStatus(dest).getLen()));
             }
-            files.add(new FileEntry(Manifest.DATA_DIR + "/" + dest.getName(), plans.get(i).rows(),
-                    fs.getFileStatus(dest).getLen()));
         }
-        Manifest manifest = manifestFor.apply(files);
-        Path tmpManifest = new Path(tmp, Manifest.FILE_NAME);
-        try (OutputStream o = fs.create(tmpManifest, true)) {
-            o.write(manifest.toJson());
+        Path tmpRecord = new Path(tmp, recordName);
+        try (OutputStream o = fs.create(tmpRecord, true)) {
+            o.write(recordFor.apply(files));
         }
-        if (!fs.rename(tmpManifest, new Path(out, Manifest.FILE_NAME))) {
-            throw new IOException("could not move the manifest into " + out);
+        if (!fs.rename(tmpRecord, new Path(out, recordName))) {
+            throw new IOException("could not move " + recordName + " into " + out);
         }
         fs.delete(tmp, true);
-        return manifest;
     }
 
     /** Deletes the temporary folder after a failure; the output is left as it was. */

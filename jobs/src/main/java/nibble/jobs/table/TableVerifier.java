@@ -6,10 +6,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructType;
 import nibble.common.Crc32c;
 import nibble.common.TensorInfo;
 import scala.Tuple2;
@@ -31,24 +35,40 @@ public final class TableVerifier {
     }
 
     /**
-     * Checksums by tensor name, in {@code expected}'s order.
+     * Checksums of a dense table's tensors, by name, in {@code expected}'s order.
      *
      * @throws TableMismatchException naming the first tensor whose rows are wrong
      */
     public static Map<String, String> checksums(SparkSession spark, String dataDir, List<TensorInfo> expected) {
-        Map<String, TensorInfo> byName = new LinkedHashMap<>();
+        Map<String, Long> rowBytes = new HashMap<>();
         for (TensorInfo t : expected) {
-            byName.put(t.name(), t);
+            rowBytes.put(t.name(), t.rowBytes());
         }
-        Broadcast<HashMap<String, TensorInfo>> infos = spark.sparkContext()
-                .broadcast(new HashMap<>(byName), scala.reflect.ClassTag$.MODULE$.apply(HashMap.class));
-        JavaRDD<Row> rows = spark.read().schema(TensorTable.SCHEMA).parquet(dataDir)
-                .select(TensorTable.TENSOR, TensorTable.ROW, TensorTable.DTYPE, TensorTable.DATA).javaRDD();
+        return checksums(spark, dataDir, TensorTable.SCHEMA, List.of(TensorTable.DATA), expected, rowBytes);
+    }
+
+    /**
+     * Checksums by tensor name, in {@code expected}'s order, where a row's payload is the
+     * concatenation of the non-null {@code payload} columns (e.g. a quantized row's codes, scales
+     * and zero-points) and must be {@code rowBytes.get(tensor)} bytes long.
+     *
+     * @throws TableMismatchException naming the first tensor whose rows are wrong
+     */
+    public static Map<String, String> checksums(SparkSession spark, String dataDir, StructType schema,
+                                                List<String> payload, List<TensorInfo> expected,
+                                                Map<String, Long> rowBytes) {
+        HashMap<String, Expected> byName = new HashMap<>();
+        for (TensorInfo t : expected) {
+            byName.put(t.name(), new Expected(t.rows(), t.dtype().name(), rowBytes.get(t.name())));
+        }
+        Broadcast<HashMap<String, Expected>> infos = spark.sparkContext()
+                .broadcast(byName, scala.reflect.ClassTag$.MODULE$.apply(HashMap.class));
+        List<Column> columns = new ArrayList<>(List.of(functions.col(TensorTable.TENSOR), functions.col(TensorTable.ROW),
+                functions.col(TensorTable.DTYPE)));
+        payload.forEach(c -> columns.add(functions.col(c)));
+        JavaRDD<Row> rows = spark.read().schema(schema).parquet(dataDir).select(columns.toArray(new Column[0])).javaRDD();
         List<TensorDigest> digests = rows
-                .mapToPair(r -> {
-                    byte[] data = (byte[]) r.get(3);
-                    return new Tuple2<>(r.getString(0), new RowDigest(r.getLong(1), r.getString(2), data.length, Crc32c.of(data)));
-                })
+                .mapToPair(r -> new Tuple2<>(r.getString(0), rowDigest(r)))
                 .groupByKey()
                 .map(g -> digest(g._1(), g._2(), infos.value().get(g._1())))
                 .collect();
@@ -70,7 +90,23 @@ public final class TableVerifier {
         return checksums;
     }
 
-    private static TensorDigest digest(String tensor, Iterable<RowDigest> rowDigests, TensorInfo info) {
+    private record Expected(long rows, String dtype, long rowBytes) implements Serializable {
+    }
+
+    private static RowDigest rowDigest(Row r) {
+        CRC32C crc = new CRC32C();
+        int bytes = 0;
+        for (int i = 3; i < r.length(); i++) {
+            if (!r.isNullAt(i)) {
+                byte[] b = (byte[]) r.get(i);
+                crc.update(b);
+                bytes += b.length;
+            }
+        }
+        return new RowDigest(r.getLong(1), r.getString(2), bytes, (int) crc.getValue());
+    }
+
+    private static TensorDigest digest(String tensor, Iterable<RowDigest> rowDigests, Expected info) {
         if (info == null) {
             return new TensorDigest(tensor, null, "has rows but is not in the manifest");
         }
@@ -87,7 +123,7 @@ public final class TableVerifier {
             if (r.row() != i) {
                 return new TensorDigest(tensor, null, "row " + r.row() + " found where row " + i + " was expected (duplicate or missing rows)");
             }
-            if (!info.dtype().name().equals(r.dtype())) {
+            if (!info.dtype().equals(r.dtype())) {
                 return new TensorDigest(tensor, null, "row " + i + " has dtype " + r.dtype() + ", expected " + info.dtype());
             }
             if (r.bytes() != info.rowBytes()) {
