@@ -127,8 +127,7 @@ public final class ShardJob implements Command {
         }
         List<TensorInfo> infos = in.tensorInfos();
         List<FilePlan> plans = ShardPlanner.plan(infos, targetBytes);
-        JavaRDD<Row> rows = PlannedRows.of(spark.read().schema(TensorTable.SCHEMA).parquet(TensorTable.dataDir(input)),
-                input, infos, plans);
+        JavaRDD<Row> rows = PlannedRows.of(TensorTable.read(spark, input), input, infos, plans);
         write(spark, rows, codec, committer, "re-shard table");
         Map<String, String> checksums = verify(spark, committer, infos, input);
         List<TensorEntry> entries = new ArrayList<>();

@@ -6,6 +6,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import nibble.common.InvalidInputException;
@@ -51,6 +54,11 @@ public final class TensorTable {
             org.apache.hadoop.io.IOUtils.readFully(in, bytes, 0, bytes.length);
         }
         return Manifest.parse(bytes, p.toString());
+    }
+
+    /** A dense table's rows, columns in {@link #SCHEMA} order. */
+    public static Dataset<Row> read(SparkSession spark, String tableDir) {
+        return spark.read().schema(SCHEMA).parquet(dataDir(tableDir));
     }
 
     /** The folder of a table's Parquet files. */

@@ -1,0 +1,88 @@
+package nibble.jobs;
+
+import java.io.Serializable;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import nibble.common.DType;
+import nibble.common.quant.Clip;
+import nibble.common.quant.Granularity;
+import nibble.common.quant.QuantizedRow;
+import nibble.common.quant.Quantizer;
+import nibble.common.quant.RangeMethod;
+import nibble.common.quant.RowDecoder;
+import nibble.common.quant.Scheme;
+import nibble.common.quant.Treatment;
+import nibble.common.stats.ErrorStats;
+import nibble.jobs.spark.PartitionErrors;
+import scala.Tuple2;
+
+/**
+ * The per-partition work of {@code quantize}: decode each row, quantize it with its tensor's scheme
+ * (or carry it over when the recipe keeps the tensor), and measure the reconstruction error in the
+ * same pass. Input rows are {@code tensor, row, dtype, data} and, when a recipe clips at a
+ * percentile, the channel's {@code p99_abs, p999_abs}.
+ */
+final class RowQuantizer implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final HashMap<String, Treatment> treatments;
+    private final HashMap<String, Clip> tensorClips;
+    private final PartitionErrors errors;
+
+    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, PartitionErrors errors) {
+        this.treatments = treatments;
+        this.tensorClips = tensorClips;
+        this.errors = errors;
+    }
+
+    Iterator<Row> quantize(Iterator<Row> rows) {
+        Map<String, ErrorStats> partErrors = new HashMap<>();
+        int partition = TaskContext.getPartitionId();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                boolean more = rows.hasNext();
+                if (!more) {
+                    errors.add(new Tuple2<>(partition, partErrors));
+                }
+                return more;
+            }
+
+            @Override
+            public Row next() {
+                return quantizeRow(rows.next(), partErrors);
+            }
+        };
+    }
+
+    private Row quantizeRow(Row r, Map<String, ErrorStats> partErrors) {
+        String tensor = r.getString(0);
+        long row = r.getLong(1);
+        String dtype = r.getString(2);
+        byte[] data = (byte[]) r.get(3);
+        Treatment t = treatments.get(tensor);
+        if (t.isKeep()) {
+            return RowFactory.create(tensor, row, dtype, data, null, null, null);
+        }
+        Scheme scheme = (Scheme) t;
+        float[] values = RowDecoder.toFloats(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
+        Quantizer.requireFinite(tensor, row, values);
+        QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
+        partErrors.computeIfAbsent(tensor, k -> new ErrorStats()).add(values, Quantizer.dequantize(q, scheme, values.length));
+        return RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros());
+    }
+
+    private Clip clip(Scheme scheme, String tensor, Row r) {
+        if (scheme.granularity() == Granularity.TENSOR) {
+            return tensorClips.get(tensor);
+        }
+        if (scheme.range() == RangeMethod.PERCENTILE) {
+            return Clip.abs(scheme.percentile() == 99.0 ? r.getFloat(4) : r.getFloat(5));
+        }
+        return null;
+    }
+}
