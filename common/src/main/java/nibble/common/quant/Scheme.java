@@ -1,0 +1,135 @@
+package nibble.common.quant;
+
+import java.util.Locale;
+
+import nibble.common.InvalidInputException;
+
+/**
+ * A quantization scheme: code width, symmetric or asymmetric, how many values share a scale, the
+ * codebook, how the range is chosen and how scales are stored.
+ *
+ * <p>Uniform symmetric codes are {@code -2^(b-1) .. 2^(b-1)-1} with zero-point 0; uniform asymmetric
+ * codes are {@code 0 .. 2^b-1} with an integer zero-point per group (see {@link Quantizer}). NF4 and
+ * LOG2 are 4-bit, symmetric only. {@code groupSize} is the group length for {@link Granularity#GROUP}
+ * and 0 otherwise; {@code percentile} (e.g. 99.9) only means something with
+ * {@link RangeMethod#PERCENTILE}, where it tells the driver which |w| percentile to pass as the clip,
+ * and is 0 otherwise.
+ */
+public record Scheme(int bits, boolean symmetric, Granularity granularity, int groupSize, Codebook codebook,
+        RangeMethod range, double percentile, ScaleFormat scaleFormat) implements Treatment {
+
+    public Scheme {
+        if (bits != 4 && bits != 8) {
+            throw new InvalidInputException("bits must be 4 or 8, got " + bits);
+        }
+        if (granularity == Granularity.GROUP ? groupSize <= 0 : groupSize != 0) {
+            throw new InvalidInputException(granularity == Granularity.GROUP
+                    ? "group_size must be positive, got " + groupSize
+                    : "group_size only applies to granularity group");
+        }
+        if (codebook != Codebook.UNIFORM && (bits != 4 || !symmetric)) {
+            throw new InvalidInputException("codebook " + codebook.name().toLowerCase(Locale.ROOT) + " needs bits 4 and symmetric true");
+        }
+        if (range == RangeMethod.MSE && granularity == Granularity.TENSOR) {
+            throw new InvalidInputException("range mse needs granularity channel or group (a per-tensor range comes from statistics)");
+        }
+        if (range == RangeMethod.PERCENTILE ? !(percentile > 0 && percentile <= 100) : percentile != 0) {
+            throw new InvalidInputException(range == RangeMethod.PERCENTILE
+                    ? "percentile must be in (0, 100], got " + percentile
+                    : "percentile only applies to range percentile");
+        }
+    }
+
+    /** Round-to-nearest on min/max groups of {@code groupSize}, F16 scales. */
+    public static Scheme group(int bits, boolean symmetric, int groupSize) {
+        return new Scheme(bits, symmetric, Granularity.GROUP, groupSize, Codebook.UNIFORM, RangeMethod.MINMAX, 0, ScaleFormat.F16);
+    }
+
+    /** One scale per row. */
+    public static Scheme channel(int bits, boolean symmetric) {
+        return new Scheme(bits, symmetric, Granularity.CHANNEL, 0, Codebook.UNIFORM, RangeMethod.MINMAX, 0, ScaleFormat.F16);
+    }
+
+    /** One scale per tensor; the caller passes the tensor range as a {@link Clip}. */
+    public static Scheme tensor(int bits, boolean symmetric) {
+        return new Scheme(bits, symmetric, Granularity.TENSOR, 0, Codebook.UNIFORM, RangeMethod.MINMAX, 0, ScaleFormat.F16);
+    }
+
+    public Scheme withCodebook(Codebook c) {
+        return new Scheme(bits, symmetric, granularity, groupSize, c, range, percentile, scaleFormat);
+    }
+
+    public Scheme withRange(RangeMethod r) {
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, r, r == RangeMethod.PERCENTILE ? 99.9 : 0, scaleFormat);
+    }
+
+    public Scheme withPercentile(double p) {
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, RangeMethod.PERCENTILE, p, scaleFormat);
+    }
+
+    public Scheme withScaleFormat(ScaleFormat f) {
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, f);
+    }
+
+    /** Smallest code: -8 / -128 symmetric uniform, else 0. */
+    public int qmin() {
+        return symmetric && codebook == Codebook.UNIFORM ? -(1 << (bits - 1)) : 0;
+    }
+
+    /** Largest code: 7 / 127 symmetric uniform, else 15 / 255. */
+    public int qmax() {
+        return symmetric && codebook == Codebook.UNIFORM ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+    }
+
+    /** Values per group in a row of {@code rowLength}; the last group may be shorter. */
+    public int groupLength(int rowLength) {
+        return granularity == Granularity.GROUP ? groupSize : Math.max(rowLength, 1);
+    }
+
+    /** Groups (= scales) per row: {@code ceil(rowLength / groupSize)}, or 1. */
+    public int groupCount(int rowLength) {
+        return granularity == Granularity.GROUP ? (rowLength + groupSize - 1) / groupSize : 1;
+    }
+
+    /** Bytes of packed codes for a row. */
+    public int codeBytes(int rowLength) {
+        return bits == 4 ? (rowLength + 1) / 2 : rowLength;
+    }
+
+    /** True when the scheme stores a zero-point per group. */
+    public boolean hasZeros() {
+        return !symmetric;
+    }
+
+    /**
+     * Stored bits per weight for a row of this length: packed codes (with the odd-length pad
+     * nibble) plus every scale and zero-point byte the row carries. A per-tensor scale is counted
+     * once per row, as the table stores it.
+     */
+    public double bitsPerWeight(int rowLength) {
+        if (rowLength <= 0) {
+            throw new IllegalArgumentException("row length must be positive, got " + rowLength);
+        }
+        long perGroup = 8L * scaleFormat.bytes() + (hasZeros() ? 8 : 0);
+        return (8.0 * codeBytes(rowLength) + perGroup * groupCount(rowLength)) / rowLength;
+    }
+
+    /** The recipe JSON for this scheme (keys as {@link Recipe} reads them). */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("{\"bits\": ").append(bits).append(", \"symmetric\": ").append(symmetric)
+                .append(", \"granularity\": \"").append(lower(granularity)).append('"');
+        if (granularity == Granularity.GROUP) {
+            b.append(", \"group_size\": ").append(groupSize);
+        }
+        b.append(", \"codebook\": \"").append(lower(codebook)).append("\", \"range\": \"").append(lower(range)).append('"');
+        if (range == RangeMethod.PERCENTILE) {
+            b.append(", \"percentile\": ").append(percentile);
+        }
+        return b.append(", \"scale_dtype\": \"").append(scaleFormat).append("\"}").toString();
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,99 @@
+package nibble.common.stats;
+
+import java.io.Serializable;
+
+/**
+ * Reconstruction error of quantized values against the originals, accumulated over rows and
+ * mergeable (Spark combines per-partition results with {@link #merge}). Sums are kept in double.
+ *
+ * <p>SQNR is {@code 10 log10(sum x^2 / sum (x - x')^2)} in dB: {@code +Infinity} when the noise is
+ * zero (exact reconstruction, e.g. an all-zero tensor), {@code -Infinity} for noise on a zero
+ * signal, NaN when empty. JSON has no infinities, so writers should emit such values as
+ * {@code null} (see {@link #finiteOrNull}). Cosine similarity of two zero vectors is 1 (identical);
+ * of a zero and a nonzero vector, 0.
+ */
+public final class ErrorStats implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private long count;
+    private double sumSqError;
+    private double sumSqSignal;
+    private double sumSqRecon;
+    private double dot;
+    private double maxAbsError;
+
+    /** Adds one row: original values and their reconstruction. */
+    public ErrorStats add(float[] original, float[] reconstructed) {
+        if (original.length != reconstructed.length) {
+            throw new IllegalArgumentException("lengths differ: " + original.length + " vs " + reconstructed.length);
+        }
+        for (int i = 0; i < original.length; i++) {
+            double x = original[i];
+            double y = reconstructed[i];
+            double e = x - y;
+            sumSqError += e * e;
+            sumSqSignal += x * x;
+            sumSqRecon += y * y;
+            dot += x * y;
+            maxAbsError = Math.max(maxAbsError, Math.abs(e));
+        }
+        count += original.length;
+        return this;
+    }
+
+    /** Adds {@code other} into this one and returns this. */
+    public ErrorStats merge(ErrorStats other) {
+        count += other.count;
+        sumSqError += other.sumSqError;
+        sumSqSignal += other.sumSqSignal;
+        sumSqRecon += other.sumSqRecon;
+        dot += other.dot;
+        maxAbsError = Math.max(maxAbsError, other.maxAbsError);
+        return this;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    /** Mean squared error; NaN when empty. */
+    public double mse() {
+        return count == 0 ? Double.NaN : sumSqError / count;
+    }
+
+    /** Signal-to-quantization-noise ratio in dB; see the class comment for the edge cases. */
+    public double sqnrDb() {
+        if (count == 0) {
+            return Double.NaN;
+        }
+        if (sumSqError == 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return 10 * Math.log10(sumSqSignal / sumSqError);
+    }
+
+    public double maxAbsError() {
+        return maxAbsError;
+    }
+
+    /** Cosine similarity of the original and reconstructed vectors; NaN when empty. */
+    public double cosine() {
+        if (count == 0) {
+            return Double.NaN;
+        }
+        if (sumSqSignal == 0 || sumSqRecon == 0) {
+            return sumSqSignal == sumSqRecon ? 1.0 : 0.0;
+        }
+        return dot / (Math.sqrt(sumSqSignal) * Math.sqrt(sumSqRecon));
+    }
+
+    /** The value, or null when it is infinite or NaN: how JSON reports should write a metric. */
+    public static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("n=%d mse=%.4g sqnr=%.2fdB maxAbs=%.4g cos=%.6f", count, mse(), sqnrDb(), maxAbsError, cosine());
+    }
+}
