@@ -25,6 +25,8 @@ public final class Nibble {
 
     static {
         COMMANDS.put("shard", new ShardJob());
+        COMMANDS.put("calibrate", new CalibrateJob());
+        COMMANDS.put("quantize", new QuantizeJob());
         COMMANDS.put("synth", new SynthCommand());
         COMMANDS.put("demo", new Demo());
     }

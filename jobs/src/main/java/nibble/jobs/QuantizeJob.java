@@ -17,6 +17,7 @@ import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
+import nibble.common.quant.QuantDetails;
 import nibble.common.quant.RangeMethod;
 import nibble.common.quant.Recipe;
 import nibble.common.quant.Scheme;
@@ -91,10 +92,10 @@ public final class QuantizeJob implements Command {
         Dataset<Row> rows = TensorTable.read(spark, input);
         HashMap<String, Clip> tensorClips = new HashMap<>();
         if (needs(treatments, s -> s.granularity() == Granularity.TENSOR)) {
-            tensorClips = QuantizedTensors.tensorClips(spark, requireStats(statsDir, conf, recipeName), treatments);
+            tensorClips = QuantizedTensors.tensorClips(spark, requireStats(statsDir, conf, recipeName, in), treatments);
         }
         if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
-            rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(statsDir, conf, recipeName), treatments);
+            rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(statsDir, conf, recipeName, in), treatments);
         }
         TableCommitter committer = TableCommitter.begin(output, o.flag("overwrite"), conf);
         try (Progress p = Progress.attach(spark, "quantize", console)) {
@@ -124,7 +125,7 @@ public final class QuantizeJob implements Command {
             for (TensorEntry e : in.tensors()) {
                 String name = e.info().name();
                 entries.add(new TensorEntry(e.info(), checksums.get(name), e.sourceName(),
-                        QuantizedTensors.details(treatments.get(name), e, storedBytes.get(name), error.get(name))));
+                        QuantDetails.details(treatments.get(name), e, storedBytes.get(name), error.get(name))));
             }
             Map<String, Object> source = new LinkedHashMap<>();
             source.put("format", Manifest.FORMAT);
@@ -144,39 +145,48 @@ public final class QuantizeJob implements Command {
         return treatments.values().stream().anyMatch(t -> t instanceof Scheme s && p.test(s));
     }
 
-    private static String requireStats(String statsDir, Configuration conf, String recipe) throws java.io.IOException {
+    private static String requireStats(String statsDir, Configuration conf, String recipe, Manifest table) throws java.io.IOException {
         Path record = new Path(statsDir, TableCommitter.STATS_RECORD);
         if (!record.getFileSystem(conf).exists(record)) {
             throw new InvalidInputException(statsDir + ": recipe '" + recipe
                     + "' needs weight statistics and there are none here (run nibble calibrate first, or pass --stats)");
         }
+        if (!StatsTables.readChecksums(record, conf).equals(checksums(table))) {
+            throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
+        }
         return statsDir;
+    }
+
+    private static Map<String, String> checksums(Manifest m) {
+        Map<String, String> c = new LinkedHashMap<>();
+        m.tensors().forEach(e -> c.put(e.info().name(), e.checksum()));
+        return c;
     }
 
     private static void summarize(Console console, String output, Manifest in, Manifest out, long nanos) {
         List<TensorEntry> shown = new ArrayList<>(out.tensors());
         boolean all = shown.size() <= 60;
         if (!all) {
-            shown.removeIf(e -> QuantizedTensors.sqnr(e) == null);
-            shown.sort(Comparator.comparingDouble(QuantizedTensors::sqnr));
+            shown.removeIf(e -> QuantDetails.sqnr(e) == null);
+            shown.sort(Comparator.comparingDouble(QuantDetails::sqnr));
             shown = shown.subList(0, Math.min(20, shown.size()));
         }
         List<List<String>> rows = new ArrayList<>();
         for (TensorEntry e : shown) {
-            Double sqnr = QuantizedTensors.sqnr(e);
-            rows.add(List.of(e.info().name(), QuantizedTensors.label(e),
+            Double sqnr = QuantDetails.sqnr(e);
+            rows.add(List.of(e.info().name(), QuantDetails.label(e),
                     String.format(Locale.ROOT, "%.2f", ((Number) e.details().get("bits_per_weight")).doubleValue()),
                     sqnr == null ? "exact" : String.format(Locale.ROOT, "%.1f", sqnr)));
         }
         long before = in.totalDataBytes();
-        long after = QuantizedTensors.storedBytes(out);
+        long after = QuantDetails.storedBytes(out);
         console.out().println();
         console.out().println(all ? "per tensor:" : "the 20 tensors with the lowest SQNR:");
         console.table(List.of("tensor", "scheme", "bits/weight", "SQNR dB"), rows);
         console.out().println();
         console.table(List.of("quantize", ""), List.of(
                 List.of("output", ShardJob.redact(output)),
-                List.of("tensors", out.tensors().size() + " (" + QuantizedTensors.quantizedCount(out) + " quantized)"),
+                List.of("tensors", out.tensors().size() + " (" + QuantDetails.quantizedCount(out) + " quantized)"),
                 List.of("size before", Console.bytes(before)),
                 List.of("size after", Console.bytes(after) + String.format(Locale.ROOT, " (%.2fx smaller)", before / (double) Math.max(1, after))),
                 List.of("bits/weight", String.format(Locale.ROOT, "%.3f", 8.0 * after / Math.max(1, out.totalElements()))),

@@ -8,6 +8,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
+import nibble.common.InvalidInputException;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
 import nibble.common.quant.QuantizedRow;
@@ -81,6 +82,9 @@ final class RowQuantizer implements Serializable {
             return tensorClips.get(tensor);
         }
         if (scheme.range() == RangeMethod.PERCENTILE) {
+            if (r.isNullAt(4)) {
+                throw new InvalidInputException("statistics: no channel statistics for tensor '" + tensor + "' row " + r.getLong(1));
+            }
             return Clip.abs(scheme.percentile() == 99.0 ? r.getFloat(4) : r.getFloat(5));
         }
         return null;

@@ -5,7 +5,7 @@ package nibble.common.quant;
  * row gets the same scale), otherwise a cap on each group's own range (percentile clipping, e.g.
  * {@code Clip.abs(p999)}). The interval is widened to include 0 before use; values outside saturate.
  */
-public record Clip(float min, float max) {
+public record Clip(float min, float max) implements java.io.Serializable {
 
     public Clip {
         if (!Float.isFinite(min) || !Float.isFinite(max) || min > max) {

@@ -158,6 +158,12 @@ public final class Recipe {
         return new Recipe(fileName, description, keep1d, defaultScheme, rules);
     }
 
+    /** Parses one scheme object, as {@link Scheme#toString()} writes it (e.g. from a quantized table's manifest). */
+    public static Scheme parseScheme(String json, String where) {
+        JsonTree.Node node = JsonTree.parse(json, where);
+        return scheme(node, node.object(where, "scheme"), where);
+    }
+
     private static Rule rule(JsonTree.Node node, String file) {
         Map<String, JsonTree.Node> m = new java.util.LinkedHashMap<>(node.object(file, "override"));
         JsonTree.Node match = m.remove("match");

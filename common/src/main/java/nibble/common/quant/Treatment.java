@@ -1,7 +1,7 @@
 package nibble.common.quant;
 
 /** What a recipe says to do with a tensor: quantize it with a {@link Scheme}, or {@link #KEEP} it as is. */
-public sealed interface Treatment permits Scheme, Treatment.Keep {
+public sealed interface Treatment extends java.io.Serializable permits Scheme, Treatment.Keep {
 
     /** Keep the tensor in its source precision. */
     Keep KEEP = Keep.INSTANCE;

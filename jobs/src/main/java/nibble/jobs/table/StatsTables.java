@@ -88,6 +88,26 @@ public final class StatsTables {
                 s.medianChannelAbsMax(), s.maxChannelKurtosis(), scala.jdk.javaapi.CollectionConverters.asScala(outliers).toSeq());
     }
 
+    /** The table checksums a {@code stats.json} was computed for. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, String> readChecksums(Path record, org.apache.hadoop.conf.Configuration conf) throws java.io.IOException {
+        org.apache.hadoop.fs.FileSystem fs = record.getFileSystem(conf);
+        if (fs.getFileStatus(record).getLen() > Manifest.MAX_BYTES) {
+            throw new nibble.common.InvalidInputException(record + ": larger than " + Manifest.MAX_BYTES + " bytes");
+        }
+        try (java.io.InputStream in = fs.open(record)) {
+            Map<String, Object> root = JSON.readValue(in, Map.class);
+            Object table = root.get("table");
+            Object checksums = table instanceof Map<?, ?> t ? t.get("checksums") : null;
+            if (!(checksums instanceof Map<?, ?>)) {
+                throw new nibble.common.InvalidInputException(record + ": field 'table.checksums' is missing");
+            }
+            return new LinkedHashMap<>((Map<String, String>) checksums);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new nibble.common.InvalidInputException(record + ": not valid JSON");
+        }
+    }
+
     /** {@code stats.json}: what was measured, from which table, and where the files are. */
     public static byte[] record(String input, Manifest manifest, double outlierFactor, List<TensorInfo> infos,
                                 Map<String, TensorStats> stats, List<FileEntry> files) {
