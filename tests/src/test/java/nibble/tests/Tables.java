@@ -30,6 +30,14 @@ final class Tables {
         return Manifest.parse(Files.readAllBytes(table.resolve("manifest.json")), table + "/manifest.json");
     }
 
+    static Manifest manifestUnchecked(Path table) {
+        try {
+            return manifest(table);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Every tensor's rows, concatenated in row order, from the table's Parquet files. */
     static Map<String, byte[]> tensorBytes(Path table) {
         List<Row> rows = TestSpark.session().read().parquet(table.resolve("tensors").toString())
