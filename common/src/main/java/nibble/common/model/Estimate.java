@@ -1,6 +1,7 @@
 package nibble.common.model;
 
 import java.io.Serializable;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * A mean over sequences with a 95% confidence interval, {@code mean ± 1.96·s/√n} with {@code s} the
@@ -31,7 +32,7 @@ public record Estimate(double mean, double low, double high, int n) implements S
     }
 
     /** {@code f} applied to the mean and both ends: the interval of a monotone increasing transform. */
-    public Estimate map(java.util.function.DoubleUnaryOperator f) {
+    public Estimate map(DoubleUnaryOperator f) {
         return new Estimate(f.applyAsDouble(mean), f.applyAsDouble(low), f.applyAsDouble(high), n);
     }
 }
