@@ -1,0 +1,12 @@
+package nibble.common.model;
+
+/** A token embedding table: one {@code dim()}-vector per token id, whatever the storage. */
+public interface Embedding {
+
+    int vocabSize();
+
+    int dim();
+
+    /** Copies token {@code token}'s vector into {@code out}. */
+    void row(int token, float[] out);
+}

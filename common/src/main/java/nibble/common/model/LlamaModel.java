@@ -1,0 +1,231 @@
+package nibble.common.model;
+
+import java.util.List;
+import nibble.common.InvalidInputException;
+
+/**
+ * A Llama decoder run one token at a time with a key/value cache, as llama2.c's {@code run.c} does:
+ * RMSNorm, rotary position embedding in the configured {@link RopeLayout}, grouped-query causal
+ * attention and a SwiGLU MLP. It is the reference that quantized weights are measured against, so it
+ * favours plain, deterministic float arithmetic over speed. Immutable; each sequence decodes with its
+ * own {@link KvCache}.
+ */
+public final class LlamaModel {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final ActivationQuant activationQuant;
+    /** {@code theta^(-2i/headDim)} for each rotated pair {@code i}. */
+    private final float[] ropeFreqs;
+
+    public LlamaModel(LlamaConfig config, LlamaWeights weights) {
+        this(config, weights, ActivationQuant.NONE);
+    }
+
+    /** @throws InvalidInputException when a weight's shape does not fit {@code config} */
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, ActivationQuant activationQuant) {
+        weights.check(config);
+        this.config = config;
+        this.weights = weights;
+        this.activationQuant = activationQuant;
+        int half = config.headDim() / 2;
+        ropeFreqs = new float[half];
+        for (int i = 0; i < half; i++) {
+            ropeFreqs[i] = (float) (1.0 / Math.pow(config.ropeTheta(), 2.0 * i / config.headDim()));
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    public ActivationQuant activationQuant() {
+        return activationQuant;
+    }
+
+    /** The same weights with another activation treatment. */
+    public LlamaModel withActivationQuant(ActivationQuant q) {
+        return new LlamaModel(config, weights, q);
+    }
+
+    /** A cache for one sequence of at most {@code maxSeq} tokens. */
+    public KvCache newCache(int maxSeq) {
+        return new KvCache(config, maxSeq);
+    }
+
+    /**
+     * Feeds {@code token} at position {@code pos} and returns the logits for the next token. Positions
+     * before {@code pos} must already be in {@code cache}; feeding a position again forgets the later
+     * ones.
+     */
+    public float[] forward(int token, int pos, KvCache cache) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new InvalidInputException("token " + token + " is outside the vocabulary 0.." + (config.vocabSize() - 1));
+        }
+        if (pos < 0 || pos >= cache.maxSeq || pos > cache.length) {
+            throw new IllegalArgumentException("position " + pos + " with " + cache.length
+                    + " positions cached (cache holds " + cache.maxSeq + ")");
+        }
+        int dim = config.hiddenSize();
+        int kvDim = config.kvDim();
+        float[] x = cache.x;
+        weights.embedding().row(token, x);
+        ropeAngles(pos, cache);
+        List<LayerWeights> layers = weights.layers();
+        for (int l = 0; l < layers.size(); l++) {
+            LayerWeights w = layers.get(l);
+            rmsNorm(x, w.inputNorm(), cache.xb);
+            float[] in = linearInput(cache.xb, dim, cache);
+            w.q().matvec(in, cache.q);
+            w.k().matvec(in, cache.k);
+            w.v().matvec(in, cache.v);
+            rope(cache.q, config.numHeads(), cache);
+            rope(cache.k, config.numKvHeads(), cache);
+            System.arraycopy(cache.k, 0, cache.keys[l], pos * kvDim, kvDim);
+            System.arraycopy(cache.v, 0, cache.values[l], pos * kvDim, kvDim);
+            attention(l, pos, cache);
+            w.o().matvec(linearInput(cache.xb, dim, cache), cache.xb2);
+            add(x, cache.xb2);
+
+            rmsNorm(x, w.postAttentionNorm(), cache.xb);
+            in = linearInput(cache.xb, dim, cache);
+            w.gate().matvec(in, cache.hb);
+            w.up().matvec(in, cache.hb2);
+            float[] hb = cache.hb;
+            for (int i = 0; i < hb.length; i++) {
+                float g = hb[i];
+                hb[i] = g / (1f + (float) Math.exp(-g)) * cache.hb2[i];
+            }
+            w.down().matvec(linearInput(hb, hb.length, cache), cache.xb2);
+            add(x, cache.xb2);
+        }
+        rmsNorm(x, weights.finalNorm(), cache.xb);
+        float[] logits = new float[config.vocabSize()];
+        weights.lmHead().matvec(cache.xb, logits);
+        cache.length = pos + 1;
+        return logits;
+    }
+
+    /** The logits after each token of {@code tokens}, decoding with one cache: {@code [position][vocab]}. */
+    public float[][] logits(int[] tokens) {
+        KvCache cache = newCache(Math.max(1, tokens.length));
+        float[][] out = new float[tokens.length][];
+        for (int p = 0; p < tokens.length; p++) {
+            out[p] = forward(tokens[p], p, cache);
+        }
+        return out;
+    }
+
+    /**
+     * The same as {@link #logits(int[])}, but each position is computed from scratch in a fresh cache:
+     * quadratic, for checking that incremental decoding changes nothing.
+     */
+    public float[][] logitsFullRecompute(int[] tokens) {
+        float[][] out = new float[tokens.length][];
+        for (int p = 0; p < tokens.length; p++) {
+            KvCache cache = newCache(p + 1);
+            for (int t = 0; t <= p; t++) {
+                out[p] = forward(tokens[t], t, cache);
+            }
+        }
+        return out;
+    }
+
+    private float[] linearInput(float[] x, int n, KvCache cache) {
+        if (activationQuant == ActivationQuant.NONE) {
+            return x;
+        }
+        ActivationQuant.int8RoundTrip(x, n, cache.quantized);
+        return cache.quantized;
+    }
+
+    /** {@code out = x / sqrt(mean(x^2) + eps) * gain}. */
+    private void rmsNorm(float[] x, float[] gain, float[] out) {
+        double ss = 0;
+        for (float v : x) {
+            ss += (double) v * v;
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / x.length + config.rmsNormEps()));
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * inv * gain[i];
+        }
+    }
+
+    private void ropeAngles(int pos, KvCache cache) {
+        for (int i = 0; i < ropeFreqs.length; i++) {
+            float angle = pos * ropeFreqs[i];
+            cache.cos[i] = (float) Math.cos(angle);
+            cache.sin[i] = (float) Math.sin(angle);
+        }
+    }
+
+    /** Rotates each head's pairs of {@code v} by the angles of the current position. */
+    private void rope(float[] v, int heads, KvCache cache) {
+        int hd = config.headDim();
+        int half = hd / 2;
+        boolean interleaved = config.ropeLayout() == RopeLayout.INTERLEAVED;
+        for (int h = 0; h < heads; h++) {
+            int base = h * hd;
+            for (int i = 0; i < half; i++) {
+                int a = interleaved ? base + 2 * i : base + i;
+                int b = interleaved ? a + 1 : a + half;
+                float x0 = v[a];
+                float x1 = v[b];
+                float c = cache.cos[i];
+                float s = cache.sin[i];
+                v[a] = x0 * c - x1 * s;
+                v[b] = x0 * s + x1 * c;
+            }
+        }
+    }
+
+    /** Causal grouped-query attention of position {@code pos} over {@code 0..pos}, into {@code cache.xb}. */
+    private void attention(int layer, int pos, KvCache cache) {
+        int hd = config.headDim();
+        int kvDim = config.kvDim();
+        int group = config.groupSize();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] keys = cache.keys[layer];
+        float[] values = cache.values[layer];
+        float[] att = cache.att;
+        float[] out = cache.xb;
+        for (int h = 0; h < config.numHeads(); h++) {
+            int qBase = h * hd;
+            int kvBase = (h / group) * hd;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                int kb = t * kvDim + kvBase;
+                float dot = 0;
+                for (int i = 0; i < hd; i++) {
+                    dot += cache.q[qBase + i] * keys[kb + i];
+                }
+                att[t] = dot * scale;
+                max = Math.max(max, att[t]);
+            }
+            float sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                att[t] = (float) Math.exp(att[t] - max);
+                sum += att[t];
+            }
+            for (int i = 0; i < hd; i++) {
+                out[qBase + i] = 0;
+            }
+            for (int t = 0; t <= pos; t++) {
+                float a = att[t] / sum;
+                int vb = t * kvDim + kvBase;
+                for (int i = 0; i < hd; i++) {
+                    out[qBase + i] += a * values[vb + i];
+                }
+            }
+        }
+    }
+
+    private static void add(float[] x, float[] y) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] += y[i];
+        }
+    }
+}
