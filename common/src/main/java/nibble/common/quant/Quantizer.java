@@ -127,6 +127,7 @@ public final class Quantizer {
         byte[] stored = reference ? null : new byte[n];
         byte[] scales = new byte[groups * fmt.bytes()];
         byte[] zeros = s.hasZeros() ? new byte[groups] : null;
+        RangeScan scan = reference ? null : new RangeScan();
         for (int g = 0; g < groups; g++) {
             int from = g * len;
             int to = Math.min(n, from + len);
@@ -141,16 +142,12 @@ public final class Quantizer {
                         gmax = Math.max(gmax, x[i]);
                     }
                 } else {
-                    boolean nan = false;
-                    for (int i = from; i < to; i++) {
-                        float v = x[i];
-                        gmin = v < gmin ? v : gmin;
-                        gmax = v > gmax ? v : gmax;
-                        nan |= v != v;
-                    }
-                    if (nan || gmin == Float.NEGATIVE_INFINITY || gmax == Float.POSITIVE_INFINITY) {
+                    scan.run(x, from, to);
+                    if (scan.nan || scan.min == Float.NEGATIVE_INFINITY || scan.max == Float.POSITIVE_INFINITY) {
                         requireFinite(tensor, row, x);
                     }
+                    gmin = scan.min;
+                    gmax = scan.max;
                 }
             }
             float lo;
@@ -221,7 +218,7 @@ public final class Quantizer {
         }
         if (s.symmetric()) {
             float m = hi >= -lo ? hi : lo;
-            return fmt.round(m / -(1 << (s.bits() - 1)) + 0f); // + 0f: a zero range stores +0, not -0
+            return fmt.round(m * (s.bits() == 4 ? -0.125f : -0.0078125f) + 0f); // = m / -2^(b-1) exactly; + 0f stores +0, not -0
         }
         return fmt.round(constant ? Math.max(-lo, hi) : (hi - lo) / s.qmax());
     }
