@@ -22,6 +22,17 @@ public final class Floats {
         return out;
     }
 
+    /**
+     * Decodes a stored row; {@code where} names tensor and row for the error when the byte count is
+     * not a whole number of elements.
+     */
+    public static float[] decode(byte[] le, DType dtype, String where) {
+        if (le.length % dtype.bytes() != 0) {
+            throw new InvalidInputException(where + ": " + le.length + " bytes is not a whole number of " + dtype + " values");
+        }
+        return decode(le, dtype);
+    }
+
     /** Decodes the first {@code count} values of {@code le} into {@code out} from {@code outOffset}. */
     public static void decode(byte[] le, int count, DType dtype, float[] out, int outOffset) {
         ByteBuffer b = ByteBuffer.wrap(le, 0, Math.multiplyExact(count, dtype.bytes())).order(ByteOrder.LITTLE_ENDIAN);
@@ -39,5 +50,25 @@ public final class Floats {
             }
             default -> throw new IllegalStateException(dtype.toString());
         }
+    }
+
+    /** The reverse of {@link #decode(byte[], DType)}: floats to little-endian bytes, 16-bit formats rounded to nearest even. */
+    public static byte[] encode(float[] values, DType dtype) {
+        ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.bytes())).order(ByteOrder.LITTLE_ENDIAN);
+        switch (dtype) {
+            case F32 -> b.asFloatBuffer().put(values);
+            case F16 -> {
+                for (float v : values) {
+                    b.putShort(Halfs.floatToF16(v));
+                }
+            }
+            case BF16 -> {
+                for (float v : values) {
+                    b.putShort(Halfs.floatToBf16(v));
+                }
+            }
+            default -> throw new IllegalStateException(dtype.toString());
+        }
+        return b.array();
     }
 }

@@ -13,7 +13,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import nibble.common.TensorInfo;
-import nibble.common.quant.RowDecoder;
+import nibble.common.Floats;
 import nibble.common.stats.ChannelStats;
 import nibble.common.stats.TensorStats;
 import nibble.common.table.FilePlan;
@@ -96,7 +96,7 @@ public final class CalibrateJob implements Command {
     }
 
     private static Row channelRow(Row r) {
-        float[] values = RowDecoder.toFloats((byte[]) r.get(3), nibble.common.DType.parse(r.getString(2), r.getString(0)),
+        float[] values = Floats.decode((byte[]) r.get(3), nibble.common.DType.parse(r.getString(2), r.getString(0)),
                 r.getString(0) + " row " + r.getLong(1));
         return StatsTables.channelRow(r.getString(0), r.getLong(1), ChannelStats.of(values));
     }

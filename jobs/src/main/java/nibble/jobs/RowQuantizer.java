@@ -14,7 +14,7 @@ import nibble.common.quant.Granularity;
 import nibble.common.quant.QuantizedRow;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.RangeMethod;
-import nibble.common.quant.RowDecoder;
+import nibble.common.Floats;
 import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
 import nibble.common.stats.ErrorStats;
@@ -70,7 +70,7 @@ final class RowQuantizer implements Serializable {
             return RowFactory.create(tensor, row, dtype, data, null, null, null);
         }
         Scheme scheme = (Scheme) t;
-        float[] values = RowDecoder.toFloats(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
+        float[] values = Floats.decode(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
         Quantizer.requireFinite(tensor, row, values);
         QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
         partErrors.computeIfAbsent(tensor, k -> new ErrorStats()).add(values, Quantizer.dequantize(q, scheme, values.length));

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
 import nibble.common.quant.QuantDetails;
 import nibble.common.quant.Quantizer;
-import nibble.common.quant.RowDecoder;
+import nibble.common.Floats;
 import nibble.common.quant.Scheme;
 import nibble.common.stats.ChannelStats;
 import nibble.common.table.Manifest;
@@ -78,7 +78,7 @@ class QuantizeJobTest {
                         continue;
                     }
                     assertTrue(o.isNullAt(3), "no dense data for a quantized row");
-                    float[] values = RowDecoder.toFloats(data, DType.F32);
+                    float[] values = Floats.decode(data, DType.F32);
                     float[] expected = Quantizer.dequantize(Quantizer.quantize(name, i, values, scheme), scheme, values.length);
                     byte[] zeros = o.isNullAt(6) ? null : (byte[]) o.get(6);
                     float[] actual = Quantizer.dequantize((byte[]) o.get(4), (byte[]) o.get(5), zeros, scheme, values.length);
@@ -148,7 +148,7 @@ class QuantizeJobTest {
                 .where("tensor = '" + tensor + "' AND row = 5").collectAsList().get(0);
         byte[] data = (byte[]) TestSpark.session().read().parquet(table.resolve("tensors").toString())
                 .where("tensor = '" + tensor + "' AND row = 5").collectAsList().get(0).get(3);
-        ChannelStats expected = ChannelStats.of(RowDecoder.toFloats(data, DType.F32));
+        ChannelStats expected = ChannelStats.of(Floats.decode(data, DType.F32));
         assertEquals(expected.absMax(), r.getFloat(r.fieldIndex("abs_max")));
         assertEquals(expected.p999Abs(), r.getFloat(r.fieldIndex("p999_abs")));
         assertEquals(expected.kurtosis(), r.getDouble(r.fieldIndex("kurtosis")), 1e-12);
