@@ -52,19 +52,37 @@ public final class CalibrateJob implements Command {
         return SPEC;
     }
 
+    /** The parsed options. */
+    record Args(String input, String output, double outlierFactor, boolean overwrite) {
+        static Args parse(Options o) {
+            String input = o.require("input");
+            double factor = o.getDouble("outlier-factor");
+            if (!(factor > 1)) {
+                throw new UsageException("--outlier-factor must be greater than 1");
+            }
+            String output = o.get("output") != null ? o.get("output") : StatsTables.defaultDir(input);
+            return new Args(input, output, factor, o.flag("overwrite"));
+        }
+    }
+
+    @Override
+    public String plan(Options o) {
+        Args a = Args.parse(o);
+        return "read the tensor table " + ShardJob.redact(a.input()) + ", write weight statistics to "
+                + ShardJob.redact(a.output()) + " (outlier factor " + a.outlierFactor() + ")";
+    }
+
     @Override
     public void run(Options o, Console console) throws Exception {
-        String input = o.require("input");
-        String output = o.get("output") != null ? o.get("output") : StatsTables.defaultDir(input);
-        double factor = o.getDouble("outlier-factor");
-        if (!(factor > 1)) {
-            throw new UsageException("--outlier-factor must be greater than 1");
-        }
+        Args a = Args.parse(o);
+        String input = a.input();
+        String output = a.output();
+        double factor = a.outlierFactor();
         SparkSession spark = Sessions.getOrCreate("nibble calibrate");
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         Manifest manifest = TensorTable.readManifest(input, conf);
         List<TensorInfo> infos = manifest.tensorInfos();
-        TableCommitter committer = TableCommitter.begin(output, o.flag("overwrite"), conf);
+        TableCommitter committer = TableCommitter.begin(output, a.overwrite(), conf);
         try (Progress p = Progress.attach(spark, "calibrate", console)) {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
             spark.sparkContext().setJobDescription("channel statistics");

@@ -7,6 +7,12 @@ import nibble.jobs.cli.Options;
 public interface Command {
     Options.Spec spec();
 
+    /**
+     * Checks the options without touching any data and says what {@link #run} would do; this is
+     * {@code --dry-run}. Usage errors are {@code UsageException}s.
+     */
+    String plan(Options options);
+
     /** Runs the command; bad input is an {@code InvalidInputException}, a failed gate a {@code GateException}. */
     void run(Options options, Console console) throws Exception;
 }

@@ -26,6 +26,12 @@ public final class Demo implements Command {
     }
 
     @Override
+    public String plan(Options o) {
+        return "run every stage on " + (o.get("model") != null ? o.get("model") : "a synthetic '" + o.get("preset") + "' checkpoint")
+                + " in " + Path.of(o.get("work")).toAbsolutePath();
+    }
+
+    @Override
     public void run(Options o, Console console) throws Exception {
         Path work = Path.of(o.get("work")).toAbsolutePath();
         Files.createDirectories(work);

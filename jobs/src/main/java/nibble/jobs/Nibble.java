@@ -63,6 +63,10 @@ public final class Nibble {
                 command.spec().printHelp(out);
                 return OK;
             }
+            if (options.has("dry-run")) {
+                out.println("dry run: nibble " + name + ": " + command.plan(options));
+                return OK;
+            }
             command.run(options, console);
             return OK;
         } catch (UsageException e) {

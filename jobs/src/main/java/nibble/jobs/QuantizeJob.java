@@ -66,16 +66,37 @@ public final class QuantizeJob implements Command {
         return SPEC;
     }
 
+    /** The parsed options; the recipe is loaded and checked here. */
+    record Args(String input, String output, String recipeName, Recipe recipe, String stats, long targetBytes, boolean overwrite) {
+        static Args parse(Options o) {
+            long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
+            if (targetBytes <= 0) {
+                throw new UsageException("--target-file-mb must be positive");
+            }
+            String input = o.require("input");
+            String output = o.require("output");
+            Recipe recipe = Recipe.load(o.get("recipe"));
+            String stats = o.get("stats") != null ? o.get("stats") : StatsTables.defaultDir(input);
+            return new Args(input, output, o.get("recipe"), recipe, stats, targetBytes, o.flag("overwrite"));
+        }
+    }
+
+    @Override
+    public String plan(Options o) {
+        Args a = Args.parse(o);
+        return "quantize the tensor table " + ShardJob.redact(a.input()) + " with recipe " + a.recipeName() + " (default "
+                + a.recipe().defaultScheme() + "), statistics from " + ShardJob.redact(a.stats()) + " if the recipe needs them, write "
+                + ShardJob.redact(a.output());
+    }
+
     @Override
     public void run(Options o, Console console) throws Exception {
-        String input = o.require("input");
-        String output = o.require("output");
-        long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
-        if (targetBytes <= 0) {
-            throw new UsageException("--target-file-mb must be positive");
-        }
-        String recipeName = o.get("recipe");
-        Recipe recipe = Recipe.load(recipeName);
+        Args a = Args.parse(o);
+        String input = a.input();
+        String output = a.output();
+        long targetBytes = a.targetBytes();
+        String recipeName = a.recipeName();
+        Recipe recipe = a.recipe();
         SparkSession spark = Sessions.getOrCreate("nibble quantize");
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         long started = System.nanoTime();
@@ -88,7 +109,7 @@ public final class QuantizeJob implements Command {
         for (TensorInfo t : infos) {
             treatments.put(t.name(), recipe.schemeFor(t.name(), t.shape()));
         }
-        String statsDir = o.get("stats") != null ? o.get("stats") : StatsTables.defaultDir(input);
+        String statsDir = a.stats();
         Dataset<Row> rows = TensorTable.read(spark, input);
         HashMap<String, Clip> tensorClips = new HashMap<>();
         if (needs(treatments, s -> s.granularity() == Granularity.TENSOR)) {
@@ -97,7 +118,7 @@ public final class QuantizeJob implements Command {
         if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
             rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(statsDir, conf, recipeName, in), treatments);
         }
-        TableCommitter committer = TableCommitter.begin(output, o.flag("overwrite"), conf);
+        TableCommitter committer = TableCommitter.begin(output, a.overwrite(), conf);
         try (Progress p = Progress.attach(spark, "quantize", console)) {
             Map<String, Long> storedBytes = QuantizedTensors.storedRowBytes(infos, treatments);
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> storedBytes.get(t.name()), targetBytes);

@@ -59,22 +59,39 @@ public final class ShardJob implements Command {
         return SPEC;
     }
 
+    /** The parsed options. */
+    record Args(String input, String output, long targetBytes, String codec, boolean overwrite) {
+        static Args parse(Options o) {
+            long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
+            if (targetBytes <= 0) {
+                throw new nibble.jobs.cli.UsageException("--target-file-mb must be positive");
+            }
+            String codec = o.get("compression").toLowerCase(Locale.ROOT);
+            if (!CODECS.contains(codec)) {
+                throw new nibble.jobs.cli.UsageException("--compression must be one of " + CODECS);
+            }
+            return new Args(o.require("input"), o.require("output"), targetBytes, codec, o.flag("overwrite"));
+        }
+    }
+
+    @Override
+    public String plan(Options o) {
+        Args a = Args.parse(o);
+        return "read " + redact(a.input()) + ", write a tensor table to " + redact(a.output()) + " in files of about "
+                + Console.bytes(a.targetBytes()) + " (" + a.codec() + ")" + (a.overwrite() ? ", replacing a table there" : "");
+    }
+
     @Override
     public void run(Options o, Console console) throws Exception {
-        String input = o.require("input");
-        String output = o.require("output");
-        long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
-        if (targetBytes <= 0) {
-            throw new nibble.jobs.cli.UsageException("--target-file-mb must be positive");
-        }
-        String codec = o.get("compression").toLowerCase(Locale.ROOT);
-        if (!CODECS.contains(codec)) {
-            throw new nibble.jobs.cli.UsageException("--compression must be one of " + CODECS);
-        }
+        Args a = Args.parse(o);
+        String input = a.input();
+        String output = a.output();
+        long targetBytes = a.targetBytes();
+        String codec = a.codec();
         SparkSession spark = Sessions.getOrCreate("nibble shard");
         long started = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        TableCommitter committer = TableCommitter.begin(output, o.flag("overwrite"), conf);
+        TableCommitter committer = TableCommitter.begin(output, a.overwrite(), conf);
         try (Progress p = Progress.attach(spark, "shard", console)) {
             Manifest m = TensorTable.isTable(input, conf)
                     ? reshard(spark, input, targetBytes, codec, committer)

@@ -25,6 +25,12 @@ public final class SynthCommand implements Command {
     }
 
     @Override
+    public String plan(Options o) {
+        SyntheticSpec spec = spec(o.get("preset"), DType.parse(o.get("dtype"), "--dtype"), o.getLong("seed"));
+        return "write a synthetic checkpoint of " + Console.bytes(spec.dataBytes()) + " to " + o.require("output");
+    }
+
+    @Override
     public void run(Options o, Console console) throws Exception {
         Path out = Path.of(o.require("output"));
         SyntheticSpec spec = spec(o.get("preset"), DType.parse(o.get("dtype"), "--dtype"), o.getLong("seed"));

@@ -113,6 +113,10 @@ public final class Options {
                     values.put("help", "true");
                     continue;
                 }
+                if (a.equals("--dry-run")) {
+                    values.put("dry-run", "true");
+                    continue;
+                }
                 if (!a.startsWith("--") || a.length() == 2) {
                     throw new UsageException("unexpected argument '" + a + "'");
                 }
@@ -160,6 +164,7 @@ public final class Options {
                 rows.add(new String[] {left, o.help + (o.defaultValue == null ? "" : " (default: " + o.defaultValue + ")")});
                 width = Math.max(width, left.length());
             }
+            rows.add(new String[] {"--dry-run", "check the options and print the plan; touch no data"});
             rows.add(new String[] {"--help", "print this help"});
             for (String[] r : rows) {
                 out.printf("  %-" + width + "s  %s%n", r[0], r[1]);
@@ -167,8 +172,8 @@ public final class Options {
         }
 
         Opt option(String name) {
-            if (name.equals("help")) {
-                return new Opt("help", null, null, "");
+            if (name.equals("help") || name.equals("dry-run")) {
+                return new Opt(name, null, null, "");
             }
             Opt o = options.get(name);
             if (o == null) {
