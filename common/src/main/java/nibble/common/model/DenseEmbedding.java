@@ -31,7 +31,7 @@ public final class DenseEmbedding implements Embedding {
         System.arraycopy(table, token * dim, out, 0, dim);
     }
 
-    /** The same matrix as a {@code [vocab, dim]} {@link Linear}: the output head of a tied model. */
+    @Override
     public Linear asLinear() {
         return new DenseLinear(table, vocab, dim);
     }

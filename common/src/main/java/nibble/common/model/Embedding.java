@@ -9,4 +9,7 @@ public interface Embedding {
 
     /** Copies token {@code token}'s vector into {@code out}. */
     void row(int token, float[] out);
+
+    /** The same matrix as a {@code [vocab, dim]} {@link Linear}: the output head of a tied model. */
+    Linear asLinear();
 }

@@ -23,28 +23,32 @@ public record LlamaWeights(Embedding embedding, List<LayerWeights> layers, float
      * @throws InvalidInputException naming the tensor when one has the wrong number of values
      */
     public static LlamaWeights load(LlamaConfig c, TensorSource src) throws IOException {
+        return load(c, WeightSource.dense(src));
+    }
+
+    /** Loads weights held however {@code src} holds them (dense, or packed quantized codes). */
+    public static LlamaWeights load(LlamaConfig c, WeightSource src) throws IOException {
         int dim = c.hiddenSize();
         int hidden = c.intermediateSize();
         int kvDim = c.kvDim();
-        float[] embed = tensor(src, "model.embed_tokens.weight", (long) c.vocabSize() * dim);
-        DenseEmbedding embedding = new DenseEmbedding(embed, c.vocabSize(), dim);
+        Embedding embedding = src.embedding("model.embed_tokens.weight", c.vocabSize(), dim);
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
             layers.add(new LayerWeights(
-                    tensor(src, p + "input_layernorm.weight", dim),
-                    linear(src, p + "self_attn.q_proj.weight", dim, dim),
-                    linear(src, p + "self_attn.k_proj.weight", kvDim, dim),
-                    linear(src, p + "self_attn.v_proj.weight", kvDim, dim),
-                    linear(src, p + "self_attn.o_proj.weight", dim, dim),
-                    tensor(src, p + "post_attention_layernorm.weight", dim),
-                    linear(src, p + "mlp.gate_proj.weight", hidden, dim),
-                    linear(src, p + "mlp.up_proj.weight", hidden, dim),
-                    linear(src, p + "mlp.down_proj.weight", dim, hidden)));
+                    src.vector(p + "input_layernorm.weight", dim),
+                    src.linear(p + "self_attn.q_proj.weight", dim, dim),
+                    src.linear(p + "self_attn.k_proj.weight", kvDim, dim),
+                    src.linear(p + "self_attn.v_proj.weight", kvDim, dim),
+                    src.linear(p + "self_attn.o_proj.weight", dim, dim),
+                    src.vector(p + "post_attention_layernorm.weight", dim),
+                    src.linear(p + "mlp.gate_proj.weight", hidden, dim),
+                    src.linear(p + "mlp.up_proj.weight", hidden, dim),
+                    src.linear(p + "mlp.down_proj.weight", dim, hidden)));
         }
-        float[] norm = tensor(src, "model.norm.weight", dim);
+        float[] norm = src.vector("model.norm.weight", dim);
         Linear head = c.tieWordEmbeddings() ? embedding.asLinear()
-                : linear(src, "lm_head.weight", c.vocabSize(), dim);
+                : src.linear("lm_head.weight", c.vocabSize(), dim);
         return new LlamaWeights(embedding, layers, norm, head);
     }
 
@@ -95,17 +99,5 @@ public record LlamaWeights(Embedding embedding, List<LayerWeights> layers, float
 
     private static InvalidInputException bad(String problem) {
         return new InvalidInputException("model weights: " + problem);
-    }
-
-    private static Linear linear(TensorSource src, String name, int rows, int cols) throws IOException {
-        return new DenseLinear(tensor(src, name, (long) rows * cols), rows, cols);
-    }
-
-    private static float[] tensor(TensorSource src, String name, long expected) throws IOException {
-        float[] t = src.tensor(name);
-        if (t.length != expected) {
-            throw new InvalidInputException("tensor '" + name + "': " + t.length + " values, expected " + expected);
-        }
-        return t;
     }
 }

@@ -72,6 +72,14 @@ public final class Quantizer {
 
     /** Reconstructs a row from the stored columns ({@code zeros} null for symmetric schemes). */
     public static float[] dequantize(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, int rowLength) {
+        float[] out = new float[rowLength];
+        dequantize(codes, scales, zeros, scheme, out);
+        return out;
+    }
+
+    /** Reconstructs a row of {@code out.length} values into {@code out}. */
+    public static void dequantize(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, float[] out) {
+        int rowLength = out.length;
         int groups = scheme.groupCount(rowLength);
         int len = scheme.groupLength(rowLength);
         ScaleFormat fmt = scheme.scaleFormat();
@@ -83,7 +91,6 @@ public final class Quantizer {
         CodeTable table = scheme.codebook().table();
         int[] c = scheme.bits() == 4 ? Nibbles.unpack4(codes, rowLength, storeOffset(scheme))
                 : Nibbles.unpack8(codes, rowLength, scheme.symmetric());
-        float[] out = new float[rowLength];
         for (int g = 0; g < groups; g++) {
             float scale = fmt.read(scales, g);
             int zp = zeros == null ? 0 : zeros[g] & 0xff;
@@ -92,7 +99,6 @@ public final class Quantizer {
                 out[i] = table != null ? table.value(c[i]) * scale : UniformKernel.decode(c[i], zp, scale);
             }
         }
-        return out;
     }
 
     /** Throws naming tensor, row and column at the first NaN or infinity. */

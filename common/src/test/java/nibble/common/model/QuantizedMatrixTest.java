@@ -1,0 +1,90 @@
+package nibble.common.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import nibble.common.quant.QuantizedRow;
+import nibble.common.quant.Quantizer;
+import nibble.common.quant.Recipe;
+import nibble.common.quant.Scheme;
+import nibble.common.quant.Treatment;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** The packed runtime computes exactly what the dense runtime computes on the dequantized weights. */
+class QuantizedMatrixTest {
+    private static final int[] TOKENS = {1, 403, 29, 500, 7, 7, 311, 2, 96, 444, 13, 258, 81, 190, 3, 499};
+
+    @Test
+    void packedLogitsEqualDenseLogitsOfDequantizedWeights() throws IOException {
+        Path model = LlamaModelTest.stories260K();
+        Assumptions.assumeTrue(model != null, "stories260K is absent");
+        LocalModels.LocalCheckpoint ckpt = LocalModels.open(model);
+        for (String recipeName : new String[] {"int4-g32-mse", "nf4-g64", "int8-channel"}) {
+            Recipe recipe = Recipe.load(recipeName);
+            WeightSource packed = new WeightSource() {
+                final WeightSource dense = WeightSource.dense(ckpt.tensors());
+
+                @Override
+                public float[] vector(String name, int n) throws IOException {
+                    return dense.vector(name, n);
+                }
+
+                @Override
+                public Linear linear(String name, int rows, int cols) throws IOException {
+                    return quantized(name, rows, cols);
+                }
+
+                @Override
+                public Embedding embedding(String name, int vocab, int dim) throws IOException {
+                    return quantized(name, vocab, dim);
+                }
+
+                private QuantizedMatrix quantized(String name, int rows, int cols) throws IOException {
+                    float[] w = ckpt.tensors().tensor(name);
+                    Treatment t = recipe.schemeFor(name, new long[] {rows, cols});
+                    Scheme s = (Scheme) t;
+                    byte[][] codes = new byte[rows][];
+                    byte[][] scales = new byte[rows][];
+                    byte[][] zeros = new byte[rows][];
+                    for (int r = 0; r < rows; r++) {
+                        float[] row = java.util.Arrays.copyOfRange(w, r * cols, (r + 1) * cols);
+                        QuantizedRow q = Quantizer.quantize(name, r, row, s);
+                        codes[r] = q.codes();
+                        scales[r] = q.scales();
+                        zeros[r] = q.zeros();
+                    }
+                    return new QuantizedMatrix(s, rows, cols, codes, scales, zeros);
+                }
+            };
+            TensorSource dequantized = name -> {
+                float[] w = ckpt.tensors().tensor(name);
+                if (name.endsWith("norm.weight")) {
+                    return w;
+                }
+                int cols = ckpt.config().hiddenSize();
+                if (name.contains("down_proj")) {
+                    cols = ckpt.config().intermediateSize();
+                }
+                Scheme s = (Scheme) recipe.schemeFor(name, new long[] {w.length / cols, cols});
+                float[] out = new float[w.length];
+                for (int r = 0; r < w.length / cols; r++) {
+                    float[] row = java.util.Arrays.copyOfRange(w, r * cols, (r + 1) * cols);
+                    System.arraycopy(Quantizer.dequantize(Quantizer.quantize(name, r, row, s), s, cols), 0, out, r * cols, cols);
+                }
+                return out;
+            };
+            LlamaModel packedModel = new LlamaModel(ckpt.config(), LlamaWeights.load(ckpt.config(), packed));
+            LlamaModel denseModel = new LlamaModel(ckpt.config(), LlamaWeights.load(ckpt.config(), dequantized));
+            LlamaModel original = new LlamaModel(ckpt.config(), LlamaWeights.load(ckpt.config(), ckpt.tensors()));
+            float[][] a = packedModel.logits(TOKENS);
+            float[][] b = denseModel.logits(TOKENS);
+            for (int i = 0; i < TOKENS.length; i++) {
+                assertArrayEquals(b[i], a[i], recipeName + " position " + i);
+            }
+            assertNotEquals(original.logits(TOKENS)[5][0], a[5][0], "quantization changes the logits");
+        }
+    }
+}
