@@ -18,7 +18,10 @@ public final class Demo implements Command {
                     "Run every stage on a small synthetic checkpoint (or --model) in local mode and summarize.")
             .value("model", "URI", null, "checkpoint to use instead of a synthetic one")
             .value("work", "DIR", "nibble-demo", "folder for the demo's outputs (replaced on each run)")
-            .value("preset", "NAME", "demo", "synthetic checkpoint size when no --model: tiny, demo, bench-2g");
+            .value("preset", "NAME", "demo", "synthetic checkpoint size when no --model: tiny, demo, bench-2g")
+            .value("recipe", "NAME|FILE", "int4-g32-mse", "quantization recipe")
+            .value("sequences", "N", "16", "evaluation sequences")
+            .value("sequence-length", "N", "64", "tokens per evaluation sequence");
 
     @Override
     public Options.Spec spec() {
@@ -44,9 +47,16 @@ public final class Demo implements Command {
             model = ckpt.toString();
         }
         String table = work.resolve("table").toString();
+        String quantized = work.resolve("quantized").toString();
+        String eval = work.resolve("eval").toString();
         stage(new ShardJob(), console, "--input", model, "--output", table, "--overwrite");
+        stage(new CalibrateJob(), console, "--input", table, "--overwrite");
+        stage(new QuantizeJob(), console, "--input", table, "--output", quantized, "--recipe", o.get("recipe"), "--overwrite");
+        stage(new EvaluateJob(), console, "--original", table, "--quantized", quantized, "--output", eval,
+                "--sequences", o.get("sequences"), "--sequence-length", o.get("sequence-length"), "--overwrite");
         console.out().println();
-        console.out().println("demo done: tensor table in " + table + " (more stages arrive with the quantize and evaluate jobs)");
+        console.out().println("demo done: table " + table + ", statistics " + table + "/stats, quantized table " + quantized
+                + ", report " + eval + "/report.html");
     }
 
     private static void stage(Command c, Console console, String... args) throws Exception {

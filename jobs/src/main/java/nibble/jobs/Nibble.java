@@ -27,6 +27,8 @@ public final class Nibble {
         COMMANDS.put("shard", new ShardJob());
         COMMANDS.put("calibrate", new CalibrateJob());
         COMMANDS.put("quantize", new QuantizeJob());
+        COMMANDS.put("evaluate", new EvaluateJob());
+        COMMANDS.put("sample", new SampleCommand());
         COMMANDS.put("synth", new SynthCommand());
         COMMANDS.put("demo", new Demo());
     }

@@ -27,7 +27,8 @@ public final class TableCommitter {
     public static final String STATS_RECORD = "stats.json";
 
     /** Entries that may sit in a folder that --overwrite is allowed to replace. */
-    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS", "stats", "channels", STATS_RECORD);
+    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS", "stats", "channels", STATS_RECORD,
+            "report.json", "report.md", "report.html");
 
     private final FileSystem fs;
     private final Path out;
@@ -57,7 +58,8 @@ public final class TableCommitter {
                 throw new InvalidInputException(output + ": output exists and is a file");
             }
             FileStatus[] entries = fs.listStatus(out);
-            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, STATS_RECORD));
+            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, STATS_RECORD))
+                    || fs.exists(new Path(out, "report.json"));
             if (complete && !overwrite) {
                 throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
             }
@@ -105,6 +107,12 @@ public final class TableCommitter {
      */
     public void commit(Map<String, List<FilePlan>> folders, String recordName,
                        Function<List<FileEntry>, byte[]> recordFor) throws IOException {
+        commit(folders, recordName, Map.of(), recordFor);
+    }
+
+    /** As {@link #commit(Map, String, Function)}, also writing {@code extra} files (name → bytes) before the record. */
+    public void commit(Map<String, List<FilePlan>> folders, String recordName, Map<String, byte[]> extra,
+                       Function<List<FileEntry>, byte[]> recordFor) throws IOException {
         Map<String, List<Path>> written = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, List<FilePlan>> f : folders.entrySet()) {
             List<Path> parts = sparkParts(new Path(tmp, f.getKey()));
@@ -129,6 +137,11 @@ public final class TableCommitter {
                     throw new IOException("could not move " + parts.get(i) + " to " + dest);
                 }
                 files.add(new FileEntry(f.getKey() + "/" + dest.getName(), plan.rows(), fs.getFileStatus(dest).getLen()));
+            }
+        }
+        for (Map.Entry<String, byte[]> e : extra.entrySet()) {
+            try (OutputStream o = fs.create(new Path(out, e.getKey()), true)) {
+                o.write(e.getValue());
             }
         }
         Path tmpRecord = new Path(tmp, recordName);

@@ -1,0 +1,61 @@
+package nibble.jobs;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import nibble.common.model.ActivationQuant;
+import nibble.common.model.LlamaModel;
+import nibble.common.model.Sampler;
+import nibble.common.model.SequenceStats;
+import nibble.jobs.model.TableModels;
+import nibble.jobs.spark.SerializableConf;
+import scala.Tuple2;
+
+/**
+ * The per-partition work of {@code evaluate}'s model level: load both models once per JVM straight
+ * from their tables, then for each sequence compute both models' next-token distributions at every
+ * position and compare them. A sequence is given, or sampled from the original model with a seed
+ * derived from the evaluation seed and the sequence's index.
+ */
+final class SequenceEval implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String original;
+    private final String quantized;
+    private final ActivationQuant activations;
+    private final SerializableConf conf;
+    private final long seed;
+    private final int length;
+    private final float temperature;
+
+    SequenceEval(String original, String quantized, ActivationQuant activations, SerializableConf conf, long seed,
+                 int length, float temperature) {
+        this.original = original;
+        this.quantized = quantized;
+        this.activations = activations;
+        this.conf = conf;
+        this.seed = seed;
+        this.length = length;
+        this.temperature = temperature;
+    }
+
+    /** The seed of sequence {@code index}: a pure function of the evaluation seed. */
+    static long sequenceSeed(long seed, long index) {
+        return new SplittableRandom(seed + 0x9E3779B97F4A7C15L * (index + 1)).nextLong();
+    }
+
+    /** Input: (index, tokens or null to sample). Output: (index, statistics). */
+    Iterator<Tuple2<Long, SequenceStats>> evaluate(Iterator<Tuple2<Long, int[]>> sequences) throws Exception {
+        LlamaModel p = TableModels.get(original, ActivationQuant.NONE, conf.get());
+        LlamaModel q = TableModels.get(quantized, activations, conf.get());
+        List<Tuple2<Long, SequenceStats>> out = new ArrayList<>();
+        while (sequences.hasNext()) {
+            Tuple2<Long, int[]> s = sequences.next();
+            int[] tokens = s._2() != null ? s._2() : Sampler.sample(p, length, sequenceSeed(seed, s._1()), temperature);
+            out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens)));
+        }
+        return out.iterator();
+    }
+}

@@ -1,0 +1,155 @@
+package nibble.jobs.model;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
+import nibble.common.DType;
+import nibble.common.Floats;
+import nibble.common.InvalidInputException;
+import nibble.common.TensorInfo;
+import nibble.common.model.DenseEmbedding;
+import nibble.common.model.DenseLinear;
+import nibble.common.model.Embedding;
+import nibble.common.model.Linear;
+import nibble.common.model.QuantizedMatrix;
+import nibble.common.model.WeightSource;
+import nibble.common.quant.QuantDetails;
+import nibble.common.quant.Scheme;
+import nibble.common.table.FileEntry;
+import nibble.common.table.Manifest;
+import nibble.common.table.TensorEntry;
+import nibble.jobs.table.QuantTable;
+import nibble.jobs.table.TensorTable;
+
+/**
+ * A model's weights read straight from a tensor table's Parquet files (dense or quantized), in the
+ * JVM that uses them: an executor loads its models itself instead of receiving them from the
+ * driver. Quantized tensors stay packed ({@link QuantizedMatrix}); kept and dense ones are decoded to
+ * floats.
+ */
+public final class TableWeights implements WeightSource {
+    private final String table;
+    private final Map<String, TensorEntry> entries = new HashMap<>();
+    private final Map<String, byte[][]> data = new HashMap<>();
+    private final Map<String, byte[][]> codes = new HashMap<>();
+    private final Map<String, byte[][]> scales = new HashMap<>();
+    private final Map<String, byte[][]> zeros = new HashMap<>();
+
+    private TableWeights(String table) {
+        this.table = table;
+    }
+
+    /** Reads every row of the table described by {@code manifest}. */
+    public static TableWeights read(String table, Manifest manifest, Configuration conf) throws IOException {
+        TableWeights w = new TableWeights(table);
+        boolean quantized = "quantized".equals(manifest.kind());
+        for (TensorEntry e : manifest.tensors()) {
+            w.entries.put(e.info().name(), e);
+            int rows = Math.toIntExact(e.info().rows());
+            w.data.put(e.info().name(), new byte[rows][]);
+            if (quantized) {
+                w.codes.put(e.info().name(), new byte[rows][]);
+                w.scales.put(e.info().name(), new byte[rows][]);
+                w.zeros.put(e.info().name(), new byte[rows][]);
+            }
+        }
+        for (FileEntry f : manifest.files()) {
+            Path p = new Path(table, f.path());
+            try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), p).withConf(conf).build()) {
+                for (Group g = reader.read(); g != null; g = reader.read()) {
+                    w.add(g, quantized);
+                }
+            }
+        }
+        return w;
+    }
+
+    private void add(Group g, boolean quantized) {
+        String tensor = g.getString(TensorTable.TENSOR, 0);
+        long row = g.getLong(TensorTable.ROW, 0);
+        byte[][] rows = data.get(tensor);
+        if (rows == null || row < 0 || row >= rows.length) {
+            throw new InvalidInputException(table + ": row " + row + " of tensor '" + tensor + "' is not in the manifest");
+        }
+        data.get(tensor)[(int) row] = binary(g, TensorTable.DATA);
+        if (quantized) {
+            codes.get(tensor)[(int) row] = binary(g, QuantTable.CODES);
+            scales.get(tensor)[(int) row] = binary(g, QuantTable.SCALES);
+            zeros.get(tensor)[(int) row] = binary(g, QuantTable.ZEROS);
+        }
+    }
+
+    private static byte[] binary(Group g, String field) {
+        if (g.getType().containsField(field) && g.getFieldRepetitionCount(field) > 0) {
+            return g.getBinary(field, 0).getBytes();
+        }
+        return null;
+    }
+
+    @Override
+    public float[] vector(String name, int n) {
+        return dense(name, n);
+    }
+
+    @Override
+    public Linear linear(String name, int rows, int cols) {
+        Scheme s = scheme(name);
+        return s != null ? packed(name, s, rows, cols) : new DenseLinear(dense(name, (long) rows * cols), rows, cols);
+    }
+
+    @Override
+    public Embedding embedding(String name, int vocab, int dim) {
+        Scheme s = scheme(name);
+        return s != null ? packed(name, s, vocab, dim) : new DenseEmbedding(dense(name, (long) vocab * dim), vocab, dim);
+    }
+
+    private Scheme scheme(String name) {
+        return QuantDetails.scheme(entry(name), table);
+    }
+
+    private TensorEntry entry(String name) {
+        TensorEntry e = entries.get(name);
+        if (e == null) {
+            throw new InvalidInputException(table + ": the model needs tensor '" + name + "', which the table does not have");
+        }
+        return e;
+    }
+
+    private QuantizedMatrix packed(String name, Scheme s, int rows, int cols) {
+        TensorInfo info = entry(name).info();
+        if (info.rows() != rows || info.rowLength() != cols) {
+            throw new InvalidInputException(table + ": tensor '" + name + "' is " + info + ", expected [" + rows + ", " + cols + "]");
+        }
+        requireRows(name, codes.get(name));
+        return new QuantizedMatrix(s, rows, cols, codes.get(name), scales.get(name), zeros.get(name));
+    }
+
+    private float[] dense(String name, long n) {
+        TensorInfo info = entry(name).info();
+        if (info.elementCount() != n) {
+            throw new InvalidInputException(table + ": tensor '" + name + "' has " + info.elementCount() + " values, expected " + n);
+        }
+        byte[][] rows = requireRows(name, data.get(name));
+        float[] out = new float[Math.toIntExact(n)];
+        int len = Math.toIntExact(info.rowLength());
+        DType dtype = info.dtype();
+        for (int r = 0; r < rows.length; r++) {
+            Floats.decode(rows[r], len, dtype, out, r * len);
+        }
+        return out;
+    }
+
+    private byte[][] requireRows(String name, byte[][] rows) {
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r] == null) {
+                throw new InvalidInputException(table + ": tensor '" + name + "' row " + r + " is missing");
+            }
+        }
+        return rows;
+    }
+}
