@@ -72,6 +72,16 @@ public final class ErrorStats implements Serializable {
         return 10 * Math.log10(sumSqSignal / sumSqError);
     }
 
+    /** Σ (x − x')², the noise energy. */
+    public double sumSqError() {
+        return sumSqError;
+    }
+
+    /** Σ x², the signal energy. */
+    public double sumSqSignal() {
+        return sumSqSignal;
+    }
+
     public double maxAbsError() {
         return maxAbsError;
     }
