@@ -26,6 +26,7 @@ import nibble.common.quant.Scheme;
 import nibble.common.report.EvalReport;
 import nibble.common.report.Gate;
 import nibble.common.report.KldHistogram;
+import nibble.common.report.ModelLevel;
 import nibble.common.report.ReportWriter;
 import nibble.common.report.TensorError;
 import nibble.common.stats.ErrorStats;
@@ -131,10 +132,8 @@ public final class EvaluateJob implements Command {
         try (Progress p = Progress.attach(spark, "evaluate", console)) {
             List<FilePlan> plans = ShardPlanner.plan(original.tensorInfos(), t -> 48, 64L << 20);
             List<TensorError> tensors = tensorErrors(spark, a, original, quantized, plans, committer);
-            ModelResult model = modelLevel(spark, a, original, console);
-            report = EvalReport.of(a.original(), a.quantized(), recipe(quantized), a.activations(), tensors,
-                    model == null ? null : model.summary(), model == null ? null : model.histogram(),
-                    a.seed(), a.data() != null ? null : a.length(), null, a.gate());
+            ModelLevel model = modelLevel(spark, a, original, console);
+            report = EvalReport.of(a.original(), a.quantized(), recipe(quantized), a.activations(), a.gate(), model, tensors);
             Map<String, byte[]> extra = new LinkedHashMap<>();
             extra.put("report.md", ReportWriter.markdown(report).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             extra.put("report.html", ReportWriter.html(report).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -208,10 +207,7 @@ public final class EvaluateJob implements Command {
         return out;
     }
 
-    private record ModelResult(Summary summary, KldHistogram histogram) {
-    }
-
-    private static ModelResult modelLevel(SparkSession spark, Args a, Manifest original, Console console) {
+    private static ModelLevel modelLevel(SparkSession spark, Args a, Manifest original, Console console) {
         if (original.architecture() == null) {
             console.progress("evaluate", "no architecture in the manifest: tensor-level evaluation only");
             return null;
@@ -236,7 +232,8 @@ public final class EvaluateJob implements Command {
             System.arraycopy(s.tokenKl(), 0, kl, at, s.tokenKl().length);
             at += s.tokenKl().length;
         }
-        return new ModelResult(Summary.of(stats), KldHistogram.of(kl));
+        int length = a.data() != null ? stats.stream().mapToInt(s -> s.tokens() + 1).max().orElse(0) : a.length();
+        return new ModelLevel(Summary.of(stats), a.seed(), length, null, KldHistogram.of(kl));
     }
 
     private static List<Tuple2<Long, int[]>> sequences(SparkSession spark, Args a, LlamaConfig config) {
@@ -294,12 +291,34 @@ public final class EvaluateJob implements Command {
     }
 
     private static void summarize(Console console, Args a, EvalReport report) {
+        List<List<String>> rows = new ArrayList<>();
+        double worst = Double.POSITIVE_INFINITY;
+        for (TensorError t : report.tensors()) {
+            if (t.sqnrDb() != null) {
+                worst = Math.min(worst, t.sqnrDb());
+            }
+        }
+        rows.add(List.of("tensors", Console.count(report.tensors().size()), "lowest SQNR " + (Double.isInfinite(worst) ? "exact" : fmt("%.1f dB", worst))));
+        ModelLevel m = report.model();
+        if (m != null) {
+            Summary s = m.summary();
+            rows.add(List.of("sequences", Console.count(s.sequences()), Console.count(s.tokens()) + " tokens, seed " + m.seed()));
+            rows.add(List.of("perplexity", fmt("%.4f", s.perplexityP().mean()) + " -> " + fmt("%.4f", s.perplexityQ().mean()),
+                    fmt("ratio %.4f", m.perplexityRatio())));
+            rows.add(List.of("mean KLD", fmt("%.5f", s.kl().mean()), ci(s.kl())));
+            rows.add(List.of("top-1 agreement", fmt("%.4f", s.top1Agreement().mean()), ci(s.top1Agreement())));
+        }
+        rows.add(List.of("gate", report.gate().passed() ? "PASS" : "FAIL", String.join("; ", report.gate().failures())));
         console.out().println();
-        console.out().print(ReportWriter.summaryTable(report));
+        console.table(List.of("evaluate", "", ""), rows);
         console.out().println("report: " + ShardJob.redact(a.output()) + "/report.{json,md,html}");
     }
 
-    static String fmt(double v) {
-        return String.format(Locale.ROOT, "%.4f", v);
+    private static String ci(nibble.common.model.Estimate e) {
+        return "95% CI [" + fmt("%.5f", e.low()) + ", " + fmt("%.5f", e.high()) + "]";
+    }
+
+    private static String fmt(String f, double v) {
+        return String.format(Locale.ROOT, f, v);
     }
 }

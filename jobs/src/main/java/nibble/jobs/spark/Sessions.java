@@ -12,6 +12,10 @@ public final class Sessions {
     }
 
     public static SparkSession getOrCreate(String appName) {
+        scala.Option<SparkSession> existing = SparkSession.getDefaultSession();
+        if (existing.isDefined()) {
+            return existing.get();
+        }
         SparkSession.Builder b = SparkSession.builder().appName(appName);
         SparkConf conf = new SparkConf();
         if (!conf.contains("spark.master")) {
