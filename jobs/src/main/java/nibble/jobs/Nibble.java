@@ -29,6 +29,7 @@ public final class Nibble {
         COMMANDS.put("quantize", new QuantizeJob());
         COMMANDS.put("evaluate", new EvaluateJob());
         COMMANDS.put("sample", new SampleCommand());
+        COMMANDS.put("pipeline", new PipelineJob());
         COMMANDS.put("synth", new SynthCommand());
         COMMANDS.put("demo", new Demo());
     }
@@ -91,6 +92,11 @@ public final class Nibble {
             }
             return FAILED;
         }
+    }
+
+    /** The command of that name. */
+    static Command command(String name) {
+        return COMMANDS.get(name);
     }
 
     /** Runs one command as a {@code spark-submit} main class and exits with its code. */

@@ -96,7 +96,7 @@ class EvaluateJobTest {
     void gateFailureWritesTheReportAndExitsFour() throws Exception {
         Assumptions.assumeTrue(table != null, "stories260K is absent");
         Path out = tmp.resolve("eval-gate");
-        TestSpark.Run r = evaluate(quantize("int4-g128"), out, "--max-kld", "0.000001", "--min-top1", "0.5");
+        TestSpark.Run r = evaluate(quantize("int4-g128"), out, "--max-kld", "0.000001", "--min-top1", "0.1");
         assertEquals(4, r.code(), r.err());
         assertTrue(r.err().contains("gate failed"), r.err());
         JsonNode gate = report(out).get("gate");
