@@ -219,13 +219,17 @@ public final class EvaluateJob implements Command {
         SequenceEval eval = new SequenceEval(a.original(), a.quantized(), a.activations(),
                 new SerializableConf(spark.sparkContext().hadoopConfiguration()), a.seed(), a.length(), a.temperature());
         spark.sparkContext().setJobDescription("model-level evaluation");
+        long started = System.nanoTime();
         List<Tuple2<Long, SequenceStats>> results = new ArrayList<>(jsc.parallelize(sequences, partitions)
                 .mapPartitions(eval::evaluate).collect());
+        double seconds = (System.nanoTime() - started) / 1e9;
         spark.sparkContext().setJobDescription(null);
         results.sort(Comparator.comparingLong(Tuple2::_1));
         List<SequenceStats> stats = new ArrayList<>();
         results.forEach(t -> stats.add(t._2()));
         int tokens = stats.stream().mapToInt(s -> s.tokenKl().length).sum();
+        console.progress("evaluate", String.format(Locale.ROOT, "model-level seconds %.2f: %d sequences, %d tokens, %.0f tokens/s",
+                seconds, stats.size(), tokens, tokens / seconds));
         double[] kl = new double[tokens];
         int at = 0;
         for (SequenceStats s : stats) {

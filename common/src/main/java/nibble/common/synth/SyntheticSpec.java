@@ -12,7 +12,7 @@ import nibble.common.TensorInfo;
 /**
  * The shape and contents of a synthetic Llama-family checkpoint: enough to produce realistic test
  * and benchmark inputs of any size without shipping model weights. Named presets cover unit tests
- * ({@code tiny}), demos ({@code demo}) and a multi-gigabyte benchmark ({@code bench-2g}).
+ * ({@code tiny}), demos ({@code demo}) and multi-gigabyte benchmarks ({@code bench-2g}, 2.6 GiB; {@code bench-4g}, 4.3 GiB).
  */
 public record SyntheticSpec(int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads,
                             int vocabSize, DType dtype, long seed, boolean tieWordEmbeddings) {
@@ -20,7 +20,8 @@ public record SyntheticSpec(int hiddenSize, int intermediateSize, int numLayers,
     private static final Map<String, SyntheticSpec> PRESETS = new TreeMap<>(Map.of(
             "tiny", new SyntheticSpec(64, 176, 2, 4, 2, 256, DType.F32, 1, false),
             "demo", new SyntheticSpec(256, 688, 4, 8, 4, 2048, DType.F32, 1, false),
-            "bench-2g", new SyntheticSpec(2048, 5632, 14, 16, 4, 32000, DType.F32, 1, true)));
+            "bench-2g", new SyntheticSpec(2048, 5632, 14, 16, 4, 32000, DType.F32, 1, true),
+            "bench-4g", new SyntheticSpec(2048, 5632, 24, 16, 4, 32000, DType.F32, 1, true)));
 
     public SyntheticSpec {
         positive("hiddenSize", hiddenSize);

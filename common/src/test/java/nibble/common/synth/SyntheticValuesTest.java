@@ -92,7 +92,8 @@ class SyntheticValuesTest {
 
     @Test
     void presets() {
-        assertEquals(List.of("bench-2g", "demo", "tiny"), SyntheticSpec.presetNames());
+        assertEquals(List.of("bench-2g", "bench-4g", "demo", "tiny"), SyntheticSpec.presetNames());
+        assertTrue(SyntheticSpec.preset("bench-4g").dataBytes() >= 4L << 30);
         assertTrue(SyntheticSpec.preset("bench-2g").dataBytes() >= 2L << 30);
         long demo = SyntheticSpec.preset("demo").dataBytes();
         assertTrue(demo >= 10_000_000 && demo <= 20_000_000, "demo " + demo);
