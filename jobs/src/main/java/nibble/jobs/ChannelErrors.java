@@ -4,7 +4,6 @@ import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -17,7 +16,6 @@ import nibble.common.quant.Quantizer;
 import nibble.common.quant.Scheme;
 import nibble.common.stats.ErrorStats;
 import nibble.jobs.spark.PartitionErrors;
-import scala.Tuple2;
 
 /**
  * The per-partition work of {@code evaluate}'s tensor level: each row of the original table beside
@@ -49,23 +47,7 @@ final class ChannelErrors implements Serializable {
     }
 
     Iterator<Row> compare(Iterator<Row> rows) {
-        Map<String, ErrorStats> partErrors = new HashMap<>();
-        int partition = TaskContext.getPartitionId();
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                boolean more = rows.hasNext();
-                if (!more) {
-                    errors.add(new Tuple2<>(partition, partErrors));
-                }
-                return more;
-            }
-
-            @Override
-            public Row next() {
-                return compareRow(rows.next(), partErrors);
-            }
-        };
+        return errors.map(rows, this::compareRow);
     }
 
     private Row compareRow(Row r, Map<String, ErrorStats> partErrors) {

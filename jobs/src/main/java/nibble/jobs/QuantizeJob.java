@@ -69,10 +69,7 @@ public final class QuantizeJob implements Command {
     /** The parsed options; the recipe is loaded and checked here. */
     record Args(String input, String output, String recipeName, Recipe recipe, String stats, long targetBytes, boolean overwrite) {
         static Args parse(Options o) {
-            long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
-            if (targetBytes <= 0) {
-                throw new UsageException("--target-file-mb must be positive");
-            }
+            long targetBytes = o.megabytes("target-file-mb");
             String input = o.require("input");
             String output = o.require("output");
             Recipe recipe = Recipe.load(o.get("recipe"));

@@ -4,7 +4,6 @@ import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
@@ -19,7 +18,6 @@ import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
 import nibble.common.stats.ErrorStats;
 import nibble.jobs.spark.PartitionErrors;
-import scala.Tuple2;
 
 /**
  * The per-partition work of {@code quantize}: decode each row, quantize it with its tensor's scheme
@@ -41,23 +39,7 @@ final class RowQuantizer implements Serializable {
     }
 
     Iterator<Row> quantize(Iterator<Row> rows) {
-        Map<String, ErrorStats> partErrors = new HashMap<>();
-        int partition = TaskContext.getPartitionId();
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                boolean more = rows.hasNext();
-                if (!more) {
-                    errors.add(new Tuple2<>(partition, partErrors));
-                }
-                return more;
-            }
-
-            @Override
-            public Row next() {
-                return quantizeRow(rows.next(), partErrors);
-            }
-        };
+        return errors.map(rows, this::quantizeRow);
     }
 
     private Row quantizeRow(Row r, Map<String, ErrorStats> partErrors) {

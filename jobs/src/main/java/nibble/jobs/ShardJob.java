@@ -62,10 +62,7 @@ public final class ShardJob implements Command {
     /** The parsed options. */
     record Args(String input, String output, long targetBytes, String codec, boolean overwrite) {
         static Args parse(Options o) {
-            long targetBytes = (long) (o.getDouble("target-file-mb") * (1 << 20));
-            if (targetBytes <= 0) {
-                throw new nibble.jobs.cli.UsageException("--target-file-mb must be positive");
-            }
+            long targetBytes = o.megabytes("target-file-mb");
             String codec = o.get("compression").toLowerCase(Locale.ROOT);
             if (!CODECS.contains(codec)) {
                 throw new nibble.jobs.cli.UsageException("--compression must be one of " + CODECS);

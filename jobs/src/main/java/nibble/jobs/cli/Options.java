@@ -68,6 +68,15 @@ public final class Options {
         }
     }
 
+    /** A positive size given in MiB (fractions allowed), in bytes. */
+    public long megabytes(String name) {
+        long bytes = (long) (getDouble(name) * (1 << 20));
+        if (bytes <= 0) {
+            throw new UsageException("--" + name + " must be positive");
+        }
+        return bytes;
+    }
+
     /** True when the flag was given. */
     public boolean flag(String name) {
         return has(name);

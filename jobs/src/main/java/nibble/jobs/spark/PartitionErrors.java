@@ -50,6 +50,36 @@ public final class PartitionErrors
         return byPartition;
     }
 
+    /** Computes a row's output and adds its error to the partition's per-tensor errors. */
+    @FunctionalInterface
+    public interface RowFunction extends java.io.Serializable {
+        org.apache.spark.sql.Row apply(org.apache.spark.sql.Row row, Map<String, ErrorStats> partitionErrors);
+    }
+
+    /**
+     * Maps a partition's rows with {@code f} and, when the partition is exhausted, records its
+     * per-tensor errors under the partition index.
+     */
+    public java.util.Iterator<org.apache.spark.sql.Row> map(java.util.Iterator<org.apache.spark.sql.Row> rows, RowFunction f) {
+        Map<String, ErrorStats> partErrors = new HashMap<>();
+        int partition = org.apache.spark.TaskContext.getPartitionId();
+        return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                boolean more = rows.hasNext();
+                if (!more) {
+                    add(new Tuple2<>(partition, partErrors));
+                }
+                return more;
+            }
+
+            @Override
+            public org.apache.spark.sql.Row next() {
+                return f.apply(rows.next(), partErrors);
+            }
+        };
+    }
+
     /** Every tensor's error, merged over partitions in index order. */
     public Map<String, ErrorStats> byTensor() {
         Map<String, ErrorStats> out = new HashMap<>();
