@@ -67,6 +67,7 @@ public final class EvaluateJob implements Command {
             .value("sequence-length", "N", "128", "tokens per sampled sequence")
             .value("seed", "N", "1234", "evaluation seed for sampling (must differ from any calibration seed)")
             .value("temperature", "T", "1.0", "sampling temperature")
+            .value("partitions", "N", "0", "Spark partitions for the sequences (0: four per core)")
             .value("activations", "MODE", "none", "none, or int8-dynamic to quantize every linear layer's input per token (W4A8)")
             .value("max-kld", "X", null, "gate: fail when the mean KL divergence exceeds X")
             .value("max-ppl-increase", "X", null, "gate: fail when perplexity grows by more than X (0.05 = 5%)")
@@ -79,7 +80,7 @@ public final class EvaluateJob implements Command {
 
     /** The parsed options. */
     record Args(String original, String quantized, String output, String data, int sequences, int length, long seed,
-                float temperature, ActivationQuant activations, Gate.Thresholds gate, boolean overwrite) {
+                float temperature, ActivationQuant activations, Gate.Thresholds gate, int partitions, boolean overwrite) {
         static Args parse(Options o) {
             int sequences = (int) o.getLong("sequences");
             int length = (int) o.getLong("sequence-length");
@@ -96,8 +97,12 @@ public final class EvaluateJob implements Command {
                 default -> throw new UsageException("--activations must be none or int8-dynamic");
             };
             Gate.Thresholds gate = new Gate.Thresholds(optional(o, "max-kld"), optional(o, "max-ppl-increase"), optional(o, "min-top1"));
+            int partitions = (int) o.getLong("partitions");
+            if (partitions < 0) {
+                throw new UsageException("--partitions must be 0 or positive");
+            }
             return new Args(o.require("original"), o.require("quantized"), o.require("output"), o.get("data"), sequences,
-                    length, o.getLong("seed"), temperature, activations, gate, o.flag("overwrite"));
+                    length, o.getLong("seed"), temperature, activations, gate, partitions, o.flag("overwrite"));
         }
 
         private static Double optional(Options o, String name) {
@@ -215,7 +220,7 @@ public final class EvaluateJob implements Command {
         LlamaConfig config = LlamaConfig.fromArchitecture(original.architecture());
         List<Tuple2<Long, int[]>> sequences = sequences(spark, a, config);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int partitions = Math.max(1, Math.min(sequences.size(), 4 * jsc.defaultParallelism()));
+        int partitions = a.partitions() > 0 ? a.partitions() : Math.max(1, Math.min(sequences.size(), 4 * jsc.defaultParallelism()));
         SequenceEval eval = new SequenceEval(a.original(), a.quantized(), a.activations(),
                 new SerializableConf(spark.sparkContext().hadoopConfiguration()), a.seed(), a.length(), a.temperature());
         spark.sparkContext().setJobDescription("model-level evaluation");

@@ -124,4 +124,63 @@ class EvaluateJobTest {
         assertEquals(6 * 31, rep.get("model").get("tokens").asLong());
         assertEquals("int8-dynamic", rep.get("activations").asText());
     }
+
+    @Test
+    void distributedResultEqualsSinglePartitionResult() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path one = tmp.resolve("eval-one");
+        Path many = tmp.resolve("eval-many");
+        assertEquals(0, evaluate(quantize("int8-channel"), one, "--partitions", "1").code());
+        assertEquals(0, evaluate(quantize("int8-channel"), many, "--partitions", "7").code());
+        JsonNode a = report(one);
+        JsonNode b = report(many);
+        assertEquals(a.get("model"), b.get("model"));
+        assertEquals(a.get("tensors"), b.get("tensors"));
+        assertEquals(Files.readString(one.resolve("report.md")).replace(one.toString(), "X"),
+                Files.readString(many.resolve("report.md")).replace(many.toString(), "X"));
+    }
+
+    @Test
+    void badInputsAreRejectedWithoutAReport() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        // tokens outside the vocabulary
+        Path data = tmp.resolve("bad-tokens");
+        TestSpark.session().createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(
+                        scala.jdk.javaapi.CollectionConverters.asScala(List.of(1, 5, 9999, 3)).toSeq())),
+                new org.apache.spark.sql.types.StructType().add("tokens",
+                        org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.IntegerType)))
+                .write().parquet(data.toString());
+        assertRejected(TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized",
+                quantize("int8-channel").toString(), "--output", tmp.resolve("e1").toString(), "--data", data.toString()),
+                tmp.resolve("e1"), "9999");
+        // a quantized table made from another model
+        Path other = ShardRoundTripTest.tinyCheckpoint(tmp.resolve("other-ckpt"), nibble.common.DType.F32, 0);
+        Path otherTable = tmp.resolve("other-table");
+        assertEquals(0, TestSpark.nibble("shard", "--input", other.toString(), "--output", otherTable.toString()).code());
+        Path otherQ = tmp.resolve("other-q");
+        assertEquals(0, TestSpark.nibble("quantize", "--input", otherTable.toString(), "--output", otherQ.toString()).code());
+        assertRejected(evaluate(otherQ, tmp.resolve("e2")), tmp.resolve("e2"), "was not quantized from");
+        // a quantized table with a row missing (its manifest still lists it)
+        Path q = quantize("int8-channel");
+        Path holed = tmp.resolve("q-holed");
+        TestSpark.session().read().parquet(q.resolve("tensors").toString())
+                .where("NOT (tensor = 'model.layers.2.mlp.up_proj.weight' AND row = 17)")
+                .coalesce(1).write().parquet(holed.resolve("tensors").toString());
+        Files.copy(q.resolve("manifest.json"), holed.resolve("manifest.json"));
+        java.util.List<String> parts;
+        try (var files = Files.list(holed.resolve("tensors"))) {
+            parts = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".parquet")).toList();
+        }
+        // point the manifest's file list at what is there
+        String manifest = Files.readString(holed.resolve("manifest.json"));
+        manifest = manifest.replaceAll("\"path\" : \"tensors/part-00000.parquet\"", "\"path\" : \"tensors/" + parts.get(0) + "\"");
+        Files.writeString(holed.resolve("manifest.json"), manifest);
+        assertRejected(evaluate(holed, tmp.resolve("e3")), tmp.resolve("e3"), "row 17");
+    }
+
+    private static void assertRejected(TestSpark.Run r, Path out, String fragment) {
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+        assertTrue(!Files.exists(out.resolve("report.json")), "no report claiming success");
+    }
 }
