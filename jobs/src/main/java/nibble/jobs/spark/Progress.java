@@ -10,7 +10,8 @@ import org.apache.spark.sql.SparkSession;
 import nibble.jobs.cli.Console;
 
 /**
- * Per-stage progress for the user: tasks done, rows and bytes read and written, at most one line
+ * Per-stage progress for the user: tasks done, rows read, rows and bytes written (Spark's
+ * Parquet read metrics undercount bytes, so none are shown), at most one line
  * every two seconds per stage plus one when the stage ends. Stages are named by the job description
  * a command sets ({@code SparkContext.setJobDescription}); stages without one are not shown.
  */
@@ -52,7 +53,6 @@ public final class Progress extends SparkListener implements AutoCloseable {
         synchronized (s) {
             s.tasks++;
             s.rowsRead += e.taskMetrics().inputMetrics().recordsRead();
-            s.bytesRead += e.taskMetrics().inputMetrics().bytesRead();
             s.rowsWritten += e.taskMetrics().outputMetrics().recordsWritten();
             s.bytesWritten += e.taskMetrics().outputMetrics().bytesWritten();
             long now = System.nanoTime();
@@ -83,7 +83,6 @@ public final class Progress extends SparkListener implements AutoCloseable {
         final int total;
         int tasks;
         long rowsRead;
-        long bytesRead;
         long rowsWritten;
         long bytesWritten;
         long lastPrint = System.nanoTime();
@@ -95,8 +94,8 @@ public final class Progress extends SparkListener implements AutoCloseable {
 
         String line() {
             StringBuilder sb = new StringBuilder(label).append(": ").append(tasks).append('/').append(total).append(" tasks");
-            if (rowsRead > 0 || bytesRead > 0) {
-                sb.append(", read ").append(Console.count(rowsRead)).append(" rows / ").append(Console.bytes(bytesRead));
+            if (rowsRead > 0) {
+                sb.append(", read ").append(Console.count(rowsRead)).append(" rows");
             }
             if (rowsWritten > 0 || bytesWritten > 0) {
                 sb.append(", wrote ").append(Console.count(rowsWritten)).append(" rows / ").append(Console.bytes(bytesWritten));
