@@ -86,7 +86,13 @@ public final class Nibble {
                 err.println("nibble " + name + ": gate failed: " + gate.getMessage());
                 return GateException.EXIT_CODE;
             }
-            err.println("nibble " + name + ": failed: " + e);
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String line = String.valueOf(e).lines().findFirst().orElse("");
+            err.println("nibble " + name + ": failed: " + line
+                    + (root != e ? "; cause: " + String.valueOf(root).lines().findFirst().orElse("") : ""));
             if (System.getenv("NIBBLE_DEBUG") != null) {
                 e.printStackTrace(err);
             }
