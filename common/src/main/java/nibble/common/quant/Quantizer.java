@@ -89,14 +89,17 @@ public final class Quantizer {
                     + (zeros == null ? "no" : zeros.length) + " zero bytes do not fit row length " + rowLength + " under " + scheme);
         }
         CodeTable table = scheme.codebook().table();
-        int[] c = scheme.bits() == 4 ? Nibbles.unpack4(codes, rowLength, storeOffset(scheme))
-                : Nibbles.unpack8(codes, rowLength, scheme.symmetric());
+        boolean nibbles = scheme.bits() == 4;
+        int offset = storeOffset(scheme);
+        boolean signed = scheme.symmetric();
         for (int g = 0; g < groups; g++) {
             float scale = fmt.read(scales, g);
             int zp = zeros == null ? 0 : zeros[g] & 0xff;
             int to = Math.min(rowLength, (g + 1) * len);
             for (int i = g * len; i < to; i++) {
-                out[i] = table != null ? table.value(c[i]) * scale : UniformKernel.decode(c[i], zp, scale);
+                // the same codes Nibbles.unpack4/unpack8 give, decoded in place
+                int c = nibbles ? ((codes[i >> 1] >> ((i & 1) << 2)) & 0xf) - offset : signed ? codes[i] : codes[i] & 0xff;
+                out[i] = table != null ? table.value(c) * scale : UniformKernel.decode(c, zp, scale);
             }
         }
     }
