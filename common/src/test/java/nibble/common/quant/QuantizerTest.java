@@ -248,7 +248,7 @@ class QuantizerTest {
     }
 
     @Test
-    void fastPathIsBitIdenticalToReference() {
+    void fastPathsAreBitIdenticalToReference() {
         SplittableRandom r = new SplittableRandom(4);
         int rows = 0;
         for (Scheme s : allSchemes()) {
@@ -273,6 +273,13 @@ class QuantizerTest {
                 QuantizedRow fast = Quantizer.quantize("t", t, x, s, clip);
                 QuantizedRow ref = Quantizer.quantizeReference("t", t, x, s, clip);
                 assertEquals(ref, fast, s + " row " + t + " length " + n);
+                float[] y = new float[n];
+                float[] yRef = new float[n];
+                Quantizer.dequantize(fast.codes(), fast.scales(), fast.zeros(), s, y);
+                Quantizer.dequantizeReference(fast.codes(), fast.scales(), fast.zeros(), s, yRef);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToRawIntBits(yRef[i]), Float.floatToRawIntBits(y[i]), s + " row " + t + " dequantized column " + i);
+                }
                 rows++;
             }
         }
