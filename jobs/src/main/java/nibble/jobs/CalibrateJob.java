@@ -86,8 +86,8 @@ public final class CalibrateJob implements Command {
         try (Progress p = Progress.attach(spark, "calibrate", console)) {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
             spark.sparkContext().setJobDescription("channel statistics");
-            JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input), input, infos, plans)
-                    .map(CalibrateJob::channelRow);
+            JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD().map(CalibrateJob::channelRow),
+                    input, infos, plans);
             spark.createDataFrame(channels, StatsTables.CHANNELS).write().parquet(committer.tempDir(StatsTables.CHANNELS_DIR));
             spark.sparkContext().setJobDescription("tensor statistics");
             Map<String, TensorStats> tensors = tensorStats(spark, committer.tempDir(StatsTables.CHANNELS_DIR), factor);

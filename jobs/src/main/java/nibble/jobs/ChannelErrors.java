@@ -2,8 +2,6 @@ package nibble.jobs;
 
 import java.io.Serializable;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -18,9 +16,9 @@ import nibble.common.stats.ErrorStats;
 import nibble.jobs.spark.PartitionErrors;
 
 /**
- * The per-partition work of {@code evaluate}'s tensor level: each row of the original table beside
- * its row in the quantized table, dequantized and compared. Emits one error row per channel and adds
- * each tensor's error to a {@link PartitionErrors}. Input columns: {@code tensor, row, dtype,
+ * The per-row work of {@code evaluate}'s tensor level: a row of the original table beside its row
+ * in the quantized table, dequantized and compared. Emits one error row per channel carrying its
+ * error for a {@link PartitionErrors}. Input columns: {@code tensor, row, dtype,
  * original data, quantized data, codes, scales, zeros}.
  */
 final class ChannelErrors implements Serializable {
@@ -37,23 +35,21 @@ final class ChannelErrors implements Serializable {
     private final String quantizedTable;
     private final HashMap<String, TensorInfo> infos;
     private final HashMap<String, Scheme> schemes;
-    private final PartitionErrors errors;
 
-    ChannelErrors(String quantizedTable, HashMap<String, TensorInfo> infos, HashMap<String, Scheme> schemes, PartitionErrors errors) {
+    ChannelErrors(String quantizedTable, HashMap<String, TensorInfo> infos, HashMap<String, Scheme> schemes) {
         this.quantizedTable = quantizedTable;
         this.infos = infos;
         this.schemes = schemes;
-        this.errors = errors;
     }
 
-    Iterator<Row> compare(Iterator<Row> rows) {
-        return errors.map(rows, this::compareRow);
-    }
-
-    private Row compareRow(Row r, Map<String, ErrorStats> partErrors) {
+    /** The row's channel-error row, with its error as in {@link PartitionErrors#withError}. */
+    Row compareRow(Row r) {
         String tensor = r.getString(0);
         long row = r.getLong(1);
         TensorInfo info = infos.get(tensor);
+        if (info == null) {
+            throw new InvalidInputException(quantizedTable + ": tensor '" + tensor + "' has rows but is not in the manifest");
+        }
         if (r.isNullAt(3) || (r.isNullAt(4) && r.isNullAt(5))) {
             throw new InvalidInputException(quantizedTable + ": tensor '" + tensor + "' row " + row
                     + (r.isNullAt(3) ? " is not in the original table" : " is missing"));
@@ -68,7 +64,7 @@ final class ChannelErrors implements Serializable {
             Quantizer.dequantize((byte[]) r.get(5), (byte[]) r.get(6), r.isNullAt(7) ? null : (byte[]) r.get(7), scheme, reconstructed);
         }
         ErrorStats e = new ErrorStats().add(original, reconstructed);
-        partErrors.computeIfAbsent(tensor, k -> new ErrorStats()).merge(e);
-        return RowFactory.create(tensor, row, e.mse(), ErrorStats.finiteOrNull(e.sqnrDb()), e.maxAbsError(), e.cosine());
+        return PartitionErrors.withError(
+                RowFactory.create(tensor, row, e.mse(), ErrorStats.finiteOrNull(e.sqnrDb()), e.maxAbsError(), e.cosine()), e);
     }
 }

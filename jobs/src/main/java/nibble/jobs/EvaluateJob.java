@@ -197,8 +197,9 @@ public final class EvaluateJob implements Command {
                         col(QuantTable.CODES), col(QuantTable.SCALES), col(QuantTable.ZEROS));
         PartitionErrors errors = new PartitionErrors();
         spark.sparkContext().register(errors, "evaluation error");
-        ChannelErrors compare = new ChannelErrors(a.quantized(), infos, schemes, errors);
-        JavaRDD<Row> channels = PlannedRows.of(joined, a.quantized(), original.tensorInfos(), plans).mapPartitions(compare::compare);
+        ChannelErrors compare = new ChannelErrors(a.quantized(), infos, schemes);
+        JavaRDD<Row> channels = PlannedRows.of(joined.javaRDD().map(compare::compareRow), a.quantized(), original.tensorInfos(), plans)
+                .mapPartitions(errors::collect);
         spark.sparkContext().setJobDescription("tensor errors");
         spark.createDataFrame(channels, ChannelErrors.SCHEMA).write().parquet(committer.tempDir("channels"));
         spark.sparkContext().setJobDescription(null);

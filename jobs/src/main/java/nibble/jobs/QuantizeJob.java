@@ -121,8 +121,9 @@ public final class QuantizeJob implements Command {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> storedBytes.get(t.name()), targetBytes);
             PartitionErrors errors = new PartitionErrors();
             spark.sparkContext().register(errors, "quantization error");
-            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, errors);
-            JavaRDD<Row> out = PlannedRows.of(rows, input, infos, plans).mapPartitions(quantizer::quantize);
+            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, input);
+            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().map(quantizer::quantizeRow), input, infos, plans)
+                    .mapPartitions(errors::collect);
             spark.sparkContext().setJobDescription("quantize and write");
             spark.createDataFrame(out, QuantTable.SCHEMA).write()
                     .option("compression", "uncompressed")

@@ -2,8 +2,6 @@ package nibble.jobs;
 
 import java.io.Serializable;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
@@ -20,9 +18,9 @@ import nibble.common.stats.ErrorStats;
 import nibble.jobs.spark.PartitionErrors;
 
 /**
- * The per-partition work of {@code quantize}: decode each row, quantize it with its tensor's scheme
- * (or carry it over when the recipe keeps the tensor), and measure the reconstruction error in the
- * same pass. Input rows are {@code tensor, row, dtype, data} and, when a recipe clips at a
+ * The per-row work of {@code quantize}: decode a row, quantize it with its tensor's scheme (or
+ * carry it over when the recipe keeps the tensor), and measure the reconstruction error in the same
+ * pass. It runs before the shuffle into plan order, so the shuffle carries packed rows. Input rows are {@code tensor, row, dtype, data} and, when a recipe clips at a
  * percentile, the channel's {@code p99_abs, p999_abs}.
  */
 final class RowQuantizer implements Serializable {
@@ -30,33 +28,34 @@ final class RowQuantizer implements Serializable {
 
     private final HashMap<String, Treatment> treatments;
     private final HashMap<String, Clip> tensorClips;
-    private final PartitionErrors errors;
+    private final String input;
 
-    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, PartitionErrors errors) {
+    /** {@code input} names the table in errors. */
+    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, String input) {
+        this.input = input;
         this.treatments = treatments;
         this.tensorClips = tensorClips;
-        this.errors = errors;
     }
 
-    Iterator<Row> quantize(Iterator<Row> rows) {
-        return errors.map(rows, this::quantizeRow);
-    }
-
-    private Row quantizeRow(Row r, Map<String, ErrorStats> partErrors) {
+    /** The row's quantized-table row, with its reconstruction error as in {@link PartitionErrors#withError}. */
+    Row quantizeRow(Row r) {
         String tensor = r.getString(0);
         long row = r.getLong(1);
         String dtype = r.getString(2);
         byte[] data = (byte[]) r.get(3);
         Treatment t = treatments.get(tensor);
+        if (t == null) {
+            throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
+        }
         if (t.isKeep()) {
-            return RowFactory.create(tensor, row, dtype, data, null, null, null);
+            return PartitionErrors.withError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
         }
         Scheme scheme = (Scheme) t;
         float[] values = Floats.decode(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
         Quantizer.requireFinite(tensor, row, values);
         QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
-        partErrors.computeIfAbsent(tensor, k -> new ErrorStats()).add(values, Quantizer.dequantize(q, scheme, values.length));
-        return RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros());
+        ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
+        return PartitionErrors.withError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
     }
 
     private Clip clip(Scheme scheme, String tensor, Row r) {

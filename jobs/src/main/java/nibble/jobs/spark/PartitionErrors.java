@@ -1,8 +1,12 @@
 package nibble.jobs.spark;
 
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.AccumulatorV2;
 import nibble.common.stats.ErrorStats;
 import scala.Tuple2;
@@ -50,20 +54,30 @@ public final class PartitionErrors
         return byPartition;
     }
 
-    /** Computes a row's output and adds its error to the partition's per-tensor errors. */
-    @FunctionalInterface
-    public interface RowFunction extends java.io.Serializable {
-        org.apache.spark.sql.Row apply(org.apache.spark.sql.Row row, Map<String, ErrorStats> partitionErrors);
+    /**
+     * A row's output with its error appended as a last column, so the error travels with the row
+     * through the shuffle into plan order ({@link #collect} takes it off again). {@code error} is
+     * null for rows that carry none.
+     */
+    public static Row withError(Row out, ErrorStats error) {
+        Object[] values = new Object[out.length() + 1];
+        for (int i = 0; i < out.length(); i++) {
+            values[i] = out.get(i);
+        }
+        values[out.length()] = error;
+        return RowFactory.create(values);
     }
 
     /**
-     * Maps a partition's rows with {@code f} and, when the partition is exhausted, records its
-     * per-tensor errors under the partition index.
+     * Takes the error column of {@link #withError} off each row of a partition in plan order, adds
+     * it to the partition's per-tensor errors (the tensor is column 0) and, when the partition is
+     * exhausted, records them under the partition index. Rows are merged in the order they come,
+     * so the sums do not depend on how the input was split.
      */
-    public java.util.Iterator<org.apache.spark.sql.Row> map(java.util.Iterator<org.apache.spark.sql.Row> rows, RowFunction f) {
+    public Iterator<Row> collect(Iterator<Row> rows) {
         Map<String, ErrorStats> partErrors = new HashMap<>();
-        int partition = org.apache.spark.TaskContext.getPartitionId();
-        return new java.util.Iterator<>() {
+        int partition = TaskContext.getPartitionId();
+        return new Iterator<>() {
             @Override
             public boolean hasNext() {
                 boolean more = rows.hasNext();
@@ -74,8 +88,18 @@ public final class PartitionErrors
             }
 
             @Override
-            public org.apache.spark.sql.Row next() {
-                return f.apply(rows.next(), partErrors);
+            public Row next() {
+                Row r = rows.next();
+                int n = r.length() - 1;
+                ErrorStats e = (ErrorStats) r.get(n);
+                if (e != null) {
+                    partErrors.computeIfAbsent(r.getString(0), k -> new ErrorStats()).merge(e);
+                }
+                Object[] values = new Object[n];
+                for (int i = 0; i < n; i++) {
+                    values[i] = r.get(i);
+                }
+                return RowFactory.create(values);
             }
         };
     }

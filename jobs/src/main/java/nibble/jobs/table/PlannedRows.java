@@ -31,8 +31,16 @@ public final class PlannedRows {
      * @param input the table's name, for errors about rows of unknown tensors
      */
     public static JavaRDD<Row> of(Dataset<Row> rows, String input, List<TensorInfo> infos, List<FilePlan> plans) {
+        return of(rows.javaRDD(), input, infos, plans);
+    }
+
+    /**
+     * The same for an RDD. Map rows to their (smaller) output before calling this where the work is
+     * per row, so the shuffle carries the output, not the input.
+     */
+    public static JavaRDD<Row> of(JavaRDD<Row> rows, String input, List<TensorInfo> infos, List<FilePlan> plans) {
         PlanPartitioner partitioner = new PlanPartitioner(input, infos, plans);
-        return rows.javaRDD()
+        return rows
                 .mapToPair(r -> new Tuple2<>(partitioner.key(r.getString(0), r.getLong(1)), r))
                 .repartitionAndSortWithinPartitions(partitioner, new KeyOrder())
                 .values();
