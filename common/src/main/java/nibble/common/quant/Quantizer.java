@@ -190,7 +190,8 @@ public final class Quantizer {
         int qmax = s.qmax();
         int offset = storeOffset(s);
         int[] codes = reference ? new int[n] : null;
-        byte[] stored = reference ? null : new byte[n];
+        boolean packedUniform = !reference && s.bits() == 4 && table == null;
+        byte[] stored = reference ? null : new byte[packedUniform ? (n + 1) / 2 : n];
         byte[] scales = new byte[groups * fmt.bytes()];
         byte[] zeros = s.hasZeros() ? new byte[groups] : null;
         RangeScan scan = reference ? null : new RangeScan();
@@ -259,6 +260,8 @@ public final class Quantizer {
                 }
             } else if (reference) {
                 UniformKernel.encodeReference(x, from, to, scale, zp, qmin, qmax, codes);
+            } else if (packedUniform) {
+                UniformKernel.encodePacked(x, from, to, scale, zp, qmin, qmax, offset, stored);
             } else {
                 UniformKernel.encode(x, from, to, scale, zp, qmin, qmax, offset, stored);
             }
@@ -271,7 +274,7 @@ public final class Quantizer {
         if (reference) {
             packed = s.bits() == 4 ? Nibbles.pack4(codes, offset) : Nibbles.pack8(codes, s.symmetric());
         } else {
-            packed = s.bits() == 4 ? Nibbles.pack4Stored(stored, n) : stored;
+            packed = packedUniform || s.bits() == 8 ? stored : Nibbles.pack4Stored(stored, n);
         }
         return new QuantizedRow(packed, scales, zeros);
     }

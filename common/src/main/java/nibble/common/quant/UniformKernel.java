@@ -78,4 +78,34 @@ final class UniformKernel {
             out[i] = (byte) (Float.floatToRawIntBits(v + MAGIC) + add);
         }
     }
+
+    /**
+     * Fast, 4-bit: as {@link #encode}, but writes the nibbles straight into the packed row (element
+     * {@code i} in byte {@code i/2}, low nibble first). A group may start on a high nibble (odd
+     * group sizes); its last element, when it lands on a low nibble, leaves the high nibble 0 for
+     * the next group or the row's padding.
+     */
+    static void encodePacked(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, int storeOffset, byte[] out) {
+        float inv = inverse(scale);
+        float lo = qmin - zp;
+        float hi = qmax - zp;
+        int add = zp + storeOffset - MAGIC_BITS;
+        int i = from;
+        if ((i & 1) == 1 && i < to) {
+            out[i >> 1] |= (byte) (nibble(x[i], inv, lo, hi, add) << 4);
+            i++;
+        }
+        for (; i + 1 < to; i += 2) {
+            out[i >> 1] = (byte) (nibble(x[i], inv, lo, hi, add) | nibble(x[i + 1], inv, lo, hi, add) << 4);
+        }
+        if (i < to) {
+            out[i >> 1] = (byte) nibble(x[i], inv, lo, hi, add);
+        }
+    }
+
+    private static int nibble(float x, float inv, float lo, float hi, int add) {
+        float v = x * inv;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        return Float.floatToRawIntBits(v + MAGIC) + add;
+    }
 }
