@@ -5,9 +5,10 @@ import nibble.common.quant.Scheme;
 
 /**
  * A matrix held as the quantized table stores it: per row the packed codes, scales and zero-points.
- * Products dequantize one row at a time into a scratch vector and sum exactly as {@link DenseLinear}
- * does, so the result equals a dense model fed the dequantized weights, while memory stays at the
- * packed size.
+ * Products sum exactly as {@link DenseLinear} does over the dequantized values, so the result equals
+ * a dense model fed the dequantized weights bit for bit, while memory stays at the packed size.
+ * 4-bit rows decode nibbles inside the product ({@link #dotInt4}); other rows are dequantized into a
+ * scratch vector first.
  */
 public final class QuantizedMatrix implements Linear, Embedding {
     private final Scheme scheme;
@@ -16,13 +17,21 @@ public final class QuantizedMatrix implements Linear, Embedding {
     private final byte[][] codes;
     private final byte[][] scales;
     private final byte[][] zeros;
+    private final boolean fused;
 
-    /** Wraps the rows (not copied); {@code zeros} rows are null for symmetric schemes. */
+    /**
+     * Wraps the rows (not copied); {@code zeros} rows are null for symmetric schemes. Throws
+     * {@link nibble.common.InvalidInputException} when a row's stored sizes do not fit the scheme.
+     */
     public QuantizedMatrix(Scheme scheme, int rows, int cols, byte[][] codes, byte[][] scales, byte[][] zeros) {
         if (codes.length != rows || scales.length != rows || zeros.length != rows) {
             throw new IllegalArgumentException("expected " + rows + " rows of codes, scales and zeros");
         }
+        for (int r = 0; r < rows; r++) {
+            Quantizer.requireStored(codes[r], scales[r], zeros[r], scheme, cols);
+        }
         this.scheme = scheme;
+        this.fused = scheme.bits() == 4 && (scheme.groupLength(cols) % 4 == 0 || scheme.groupCount(cols) == 1);
         this.rows = rows;
         this.cols = cols;
         this.codes = codes;
@@ -42,11 +51,57 @@ public final class QuantizedMatrix implements Linear, Embedding {
 
     @Override
     public void matvec(float[] x, float[] out) {
+        if (fused) {
+            float[] lut = new float[16];
+            for (int r = 0; r < rows; r++) {
+                out[r] = dotInt4(r, x, lut);
+            }
+            return;
+        }
         float[] w = new float[cols];
         for (int r = 0; r < rows; r++) {
             Quantizer.dequantize(codes[r], scales[r], zeros[r], scheme, w);
             out[r] = DenseLinear.dot(w, 0, x, cols);
         }
+    }
+
+    /**
+     * Row {@code r} · x for 4-bit codes, decoding nibbles through each group's 16-entry table as it
+     * goes: the same products added to the same four accumulators in the same order as {@link
+     * DenseLinear#dot} on the dequantized row, without writing that row out. Needs every group
+     * boundary on a multiple of 4 (or one group), so no quad of columns straddles two groups.
+     */
+    private float dotInt4(int r, float[] x, float[] lut) {
+        byte[] c = codes[r];
+        int len = scheme.groupLength(cols);
+        int n4 = cols & ~3;
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int g = -1;
+        int groupEnd = 0;
+        int i = 0;
+        for (; i < n4; i += 4) {
+            if (i >= groupEnd) {
+                Quantizer.nibbleTable(scheme, scales[r], zeros[r], ++g, lut);
+                groupEnd = (g + 1) * len;
+            }
+            int b0 = c[i >> 1];
+            int b1 = c[(i >> 1) + 1];
+            s0 += lut[b0 & 0xf] * x[i];
+            s1 += lut[(b0 >> 4) & 0xf] * x[i + 1];
+            s2 += lut[b1 & 0xf] * x[i + 2];
+            s3 += lut[(b1 >> 4) & 0xf] * x[i + 3];
+        }
+        for (; i < cols; i++) {
+            if (i >= groupEnd) {
+                Quantizer.nibbleTable(scheme, scales[r], zeros[r], ++g, lut);
+                groupEnd = (g + 1) * len;
+            }
+            s0 += lut[(c[i >> 1] >> ((i & 1) << 2)) & 0xf] * x[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     @Override

@@ -84,7 +84,7 @@ public final class Quantizer {
      * code instead of once per element), then every element is a table look-up by nibble.
      */
     public static void dequantize(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, float[] out) {
-        checkStored(codes, scales, zeros, scheme, out.length);
+        requireStored(codes, scales, zeros, scheme, out.length);
         if (scheme.bits() != 4) {
             decodeReference(codes, scales, zeros, scheme, out);
             return;
@@ -114,11 +114,12 @@ public final class Quantizer {
 
     /** The plain definition of {@link #dequantize}: every element decoded on its own. */
     public static void dequantizeReference(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, float[] out) {
-        checkStored(codes, scales, zeros, scheme, out.length);
+        requireStored(codes, scales, zeros, scheme, out.length);
         decodeReference(codes, scales, zeros, scheme, out);
     }
 
-    private static void checkStored(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, int rowLength) {
+    /** Throws when stored columns do not fit a row of {@code rowLength} values under {@code scheme}. */
+    public static void requireStored(byte[] codes, byte[] scales, byte[] zeros, Scheme scheme, int rowLength) {
         int groups = scheme.groupCount(rowLength);
         if (codes.length != scheme.codeBytes(rowLength) || scales.length != groups * scheme.scaleFormat().bytes()
                 || (zeros == null) == scheme.hasZeros() || (zeros != null && zeros.length != groups)) {
@@ -148,7 +149,14 @@ public final class Quantizer {
         }
     }
 
-    /** {@code lut[n]} = the value a stored nibble {@code n} decodes to in a group with this scale and zero-point. */
+    /**
+     * Fills {@code lut[n]} with the value stored nibble {@code n} decodes to in group {@code g} of a
+     * 4-bit row: the same float operations as {@link #dequantizeReference}.
+     */
+    public static void nibbleTable(Scheme scheme, byte[] scales, byte[] zeros, int g, float[] lut) {
+        fillNibbleTable(scheme, scheme.scaleFormat().read(scales, g), zeros == null ? 0 : zeros[g] & 0xff, lut);
+    }
+
     private static void fillNibbleTable(Scheme scheme, float scale, int zp, float[] lut) {
         CodeTable table = scheme.codebook().table();
         int offset = storeOffset(scheme);

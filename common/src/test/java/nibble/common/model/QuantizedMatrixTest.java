@@ -1,10 +1,15 @@
 package nibble.common.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
+import nibble.common.InvalidInputException;
+import nibble.common.quant.Codebook;
 import nibble.common.quant.QuantizedRow;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.Recipe;
@@ -86,5 +91,54 @@ class QuantizedMatrixTest {
             }
             assertNotEquals(original.logits(TOKENS)[5][0], a[5][0], "quantization changes the logits");
         }
+    }
+
+    @Test
+    void matvecEqualsDenseMatvecOfDequantizedRowsForEveryShape() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
+        List<Scheme> schemes = List.of(Scheme.group(4, true, 32), Scheme.group(4, false, 128), Scheme.group(4, true, 33),
+                Scheme.group(4, false, 7), Scheme.channel(4, true), Scheme.channel(4, false), Scheme.group(8, true, 32),
+                Scheme.group(4, true, 64).withCodebook(Codebook.NF4), Scheme.group(4, true, 16).withCodebook(Codebook.LOG2));
+        for (Scheme s : schemes) {
+            for (int cols : new int[] {1, 3, 4, 37, 64, 70, 129, 172}) {
+                int rows = 5;
+                byte[][] codes = new byte[rows][];
+                byte[][] scales = new byte[rows][];
+                byte[][] zeros = new byte[rows][];
+                float[] dense = new float[rows * cols];
+                for (int r = 0; r < rows; r++) {
+                    float[] row = new float[cols];
+                    for (int c = 0; c < cols; c++) {
+                        row[c] = (float) (rnd.nextGaussian() * (c % 13 == 0 ? 1.0 : 0.05));
+                    }
+                    QuantizedRow q = Quantizer.quantize("t", r, row, s);
+                    codes[r] = q.codes();
+                    scales[r] = q.scales();
+                    zeros[r] = q.zeros();
+                    float[] y = new float[cols];
+                    Quantizer.dequantizeReference(q.codes(), q.scales(), q.zeros(), s, y);
+                    System.arraycopy(y, 0, dense, r * cols, cols);
+                }
+                float[] x = new float[cols];
+                for (int c = 0; c < cols; c++) {
+                    x[c] = (float) rnd.nextGaussian();
+                }
+                float[] expected = new float[rows];
+                float[] actual = new float[rows];
+                new DenseLinear(dense, rows, cols).matvec(x, expected);
+                new QuantizedMatrix(s, rows, cols, codes, scales, zeros).matvec(x, actual);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(Float.floatToRawIntBits(expected[r]), Float.floatToRawIntBits(actual[r]), s + " cols " + cols + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsThatDoNotFitTheSchemeAreRejected() {
+        Scheme s = Scheme.group(4, true, 32);
+        byte[][] codes = {new byte[31]};
+        byte[][] scales = {new byte[4]};
+        assertThrows(InvalidInputException.class, () -> new QuantizedMatrix(s, 1, 64, codes, scales, new byte[1][]));
     }
 }
