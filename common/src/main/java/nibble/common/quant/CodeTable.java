@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * A 16-entry codebook in [-1, 1], indexed by code. Encoding picks the entry nearest to the value
  * (after clamping it to [-1, 1]); on equal distance the lower code wins. {@link #nearestReference}
- * is the linear scan that defines this; {@link #nearest} finds the same code by binary search over
- * the entries sorted by value.
+ * is the linear scan that defines this; {@link #nearest} finds the same code by counting the
+ * entries, sorted by value, that lie at or below the value.
  */
 final class CodeTable {
     private final float[] values;
@@ -62,25 +62,20 @@ final class CodeTable {
     int nearest(float v) {
         v = clamp(v);
         float[] s = sorted;
-        int lo = 0;
-        int hi = s.length - 1;
-        while (lo < hi) { // largest i with s[i] <= v
-            int mid = (lo + hi + 1) >>> 1;
-            if (s[mid] <= v) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
+        int n = s.length;
+        int count = 0; // entries <= v: a branch-free count, where a binary search mispredicts on every step
+        for (int k = 0; k < n; k++) {
+            count += s[k] <= v ? 1 : 0;
         }
-        if (lo == s.length - 1) {
+        int lo = count == 0 ? 0 : count - 1; // the largest i with s[i] <= v
+        if (lo == n - 1) {
             return sortedCode[lo];
         }
         float d0 = Math.abs(v - s[lo]);
         float d1 = Math.abs(v - s[lo + 1]);
-        if (d0 != d1) {
-            return d0 < d1 ? sortedCode[lo] : sortedCode[lo + 1];
-        }
-        return Math.min(sortedCode[lo], sortedCode[lo + 1]);
+        int a = sortedCode[lo];
+        int b = sortedCode[lo + 1];
+        return d0 < d1 ? a : (d1 < d0 ? b : Math.min(a, b));
     }
 
     private static float clamp(float v) {
