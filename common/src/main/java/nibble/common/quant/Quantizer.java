@@ -94,7 +94,7 @@ public final class Quantizer {
         int groups = scheme.groupCount(rowLength);
         float[] lut = new float[16];
         for (int g = 0; g < groups; g++) {
-            fillNibbleTable(scheme, scheme.scaleFormat().read(scales, g), zeros == null ? 0 : zeros[g] & 0xff, lut);
+            nibbleTable(scheme, scales, zeros, g, lut);
             int i = g * len;
             int to = Math.min(rowLength, i + len);
             if ((i & 1) == 1) {
@@ -154,10 +154,8 @@ public final class Quantizer {
      * 4-bit row: the same float operations as {@link #dequantizeReference}.
      */
     public static void nibbleTable(Scheme scheme, byte[] scales, byte[] zeros, int g, float[] lut) {
-        fillNibbleTable(scheme, scheme.scaleFormat().read(scales, g), zeros == null ? 0 : zeros[g] & 0xff, lut);
-    }
-
-    private static void fillNibbleTable(Scheme scheme, float scale, int zp, float[] lut) {
+        float scale = scheme.scaleFormat().read(scales, g);
+        int zp = zeros == null ? 0 : zeros[g] & 0xff;
         CodeTable table = scheme.codebook().table();
         int offset = storeOffset(scheme);
         for (int n = 0; n < 16; n++) {
