@@ -16,18 +16,14 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.infra.Blackhole;
 
 import nibble.common.TensorInfo;
-import nibble.common.model.Embedding;
 import nibble.common.model.KvCache;
-import nibble.common.model.Linear;
 import nibble.common.model.LlamaConfig;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.LlamaWeights;
 import nibble.common.model.LocalModels;
-import nibble.common.model.QuantizedMatrix;
+import nibble.common.model.PackedWeights;
 import nibble.common.model.TensorSource;
 import nibble.common.model.WeightSource;
-import nibble.common.quant.QuantizedRow;
-import nibble.common.quant.Quantizer;
 import nibble.common.quant.Scheme;
 import nibble.common.synth.SyntheticCheckpoint;
 import nibble.common.synth.SyntheticSpec;
@@ -71,7 +67,8 @@ public class ForwardBenchmark {
             config = LlamaConfig.fromArchitecture(SyntheticCheckpoint.config(SYNTH_100M));
             source = name -> synthetic(name);
         }
-        WeightSource ws = weights.equals("dense") ? WeightSource.dense(source) : packed(source, Scheme.group(4, true, 128));
+        WeightSource ws = weights.equals("dense") ? WeightSource.dense(source)
+                : PackedWeights.of(source, (name, shape) -> Scheme.group(4, true, 128));
         m = new LlamaModel(config, LlamaWeights.load(config, ws));
     }
 
@@ -101,40 +98,5 @@ public class ForwardBenchmark {
             }
         }
         throw new IllegalArgumentException(name);
-    }
-
-    private static WeightSource packed(TensorSource source, Scheme scheme) {
-        WeightSource dense = WeightSource.dense(source);
-        return new WeightSource() {
-            @Override
-            public float[] vector(String name, int n) throws IOException {
-                return dense.vector(name, n);
-            }
-
-            @Override
-            public Linear linear(String name, int rows, int cols) throws IOException {
-                return quantize(name, rows, cols);
-            }
-
-            @Override
-            public Embedding embedding(String name, int vocab, int dim) throws IOException {
-                return quantize(name, vocab, dim);
-            }
-
-            private QuantizedMatrix quantize(String name, int rows, int cols) throws IOException {
-                float[] w = source.tensor(name);
-                byte[][] codes = new byte[rows][];
-                byte[][] scales = new byte[rows][];
-                byte[][] zeros = new byte[rows][];
-                float[] row = new float[cols];
-                for (int r = 0; r < rows; r++) {
-                    System.arraycopy(w, r * cols, row, 0, cols);
-                    QuantizedRow q = Quantizer.quantize(name, r, row, scheme);
-                    codes[r] = q.codes();
-                    scales[r] = q.scales();
-                }
-                return new QuantizedMatrix(scheme, rows, cols, codes, scales, zeros);
-            }
-        };
     }
 }

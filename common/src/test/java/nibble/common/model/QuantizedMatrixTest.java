@@ -14,7 +14,6 @@ import nibble.common.quant.QuantizedRow;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.Recipe;
 import nibble.common.quant.Scheme;
-import nibble.common.quant.Treatment;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -29,41 +28,7 @@ class QuantizedMatrixTest {
         LocalModels.LocalCheckpoint ckpt = LocalModels.open(model);
         for (String recipeName : new String[] {"int4-g32-mse", "nf4-g64", "int8-channel"}) {
             Recipe recipe = Recipe.load(recipeName);
-            WeightSource packed = new WeightSource() {
-                final WeightSource dense = WeightSource.dense(ckpt.tensors());
-
-                @Override
-                public float[] vector(String name, int n) throws IOException {
-                    return dense.vector(name, n);
-                }
-
-                @Override
-                public Linear linear(String name, int rows, int cols) throws IOException {
-                    return quantized(name, rows, cols);
-                }
-
-                @Override
-                public Embedding embedding(String name, int vocab, int dim) throws IOException {
-                    return quantized(name, vocab, dim);
-                }
-
-                private QuantizedMatrix quantized(String name, int rows, int cols) throws IOException {
-                    float[] w = ckpt.tensors().tensor(name);
-                    Treatment t = recipe.schemeFor(name, new long[] {rows, cols});
-                    Scheme s = (Scheme) t;
-                    byte[][] codes = new byte[rows][];
-                    byte[][] scales = new byte[rows][];
-                    byte[][] zeros = new byte[rows][];
-                    for (int r = 0; r < rows; r++) {
-                        float[] row = java.util.Arrays.copyOfRange(w, r * cols, (r + 1) * cols);
-                        QuantizedRow q = Quantizer.quantize(name, r, row, s);
-                        codes[r] = q.codes();
-                        scales[r] = q.scales();
-                        zeros[r] = q.zeros();
-                    }
-                    return new QuantizedMatrix(s, rows, cols, codes, scales, zeros);
-                }
-            };
+            WeightSource packed = PackedWeights.of(ckpt.tensors(), (name, shape) -> (Scheme) recipe.schemeFor(name, shape));
             TensorSource dequantized = name -> {
                 float[] w = ckpt.tensors().tensor(name);
                 if (name.endsWith("norm.weight")) {
