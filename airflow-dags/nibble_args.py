@@ -90,7 +90,11 @@ def _truthy(value):
 
 
 def paths(params):
-    """The input and every output folder of one run, as URIs without a trailing slash."""
+    """The input and every output folder of one run, as URIs without a trailing slash.
+
+    The folders are those of nibble.jobs.action.RegistryLayout (tests/RegistryLayoutTest runs this
+    function and checks that the two agree).
+    """
     model_uri = _strip(_param(params, "model_uri"))
     if not model_uri:
         raise ValueError("param model_uri is required (e.g. s3a://registry/llama-7b)")

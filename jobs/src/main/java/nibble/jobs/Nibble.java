@@ -21,17 +21,17 @@ public final class Nibble {
     public static final int USAGE = 2;
     public static final int INVALID_INPUT = 3;
 
-    private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
+    private static final Map<String, Command<?>> COMMANDS = new LinkedHashMap<>();
 
     static {
         COMMANDS.put("shard", new ShardJob());
         COMMANDS.put("calibrate", new CalibrateJob());
         COMMANDS.put("quantize", new QuantizeJob());
         COMMANDS.put("evaluate", new EvaluateJob());
-        COMMANDS.put("sample", new SampleCommand());
+        COMMANDS.put("sample", new SampleJob());
         COMMANDS.put("pipeline", new PipelineJob());
-        COMMANDS.put("synth", new SynthCommand());
-        COMMANDS.put("demo", new Demo());
+        COMMANDS.put("synth", new SynthJob());
+        COMMANDS.put("demo", new DemoJob());
     }
 
     private Nibble() {
@@ -53,7 +53,7 @@ public final class Nibble {
             printCommands(args.length == 0 ? err : out);
             return args.length == 0 ? USAGE : OK;
         }
-        Command command = COMMANDS.get(args[0]);
+        Command<?> command = COMMANDS.get(args[0]);
         if (command == null) {
             err.println("nibble: unknown command '" + args[0] + "'");
             printCommands(err);
@@ -66,11 +66,7 @@ public final class Nibble {
                 command.spec().printHelp(out);
                 return OK;
             }
-            if (options.has("dry-run")) {
-                out.println("dry run: nibble " + name + ": " + command.plan(options));
-                return OK;
-            }
-            command.run(options, console);
+            run(command, options, console);
             return OK;
         } catch (UsageException e) {
             err.println("nibble " + name + ": " + e.getMessage() + " (see nibble " + name + " --help)");
@@ -100,9 +96,14 @@ public final class Nibble {
         }
     }
 
-    /** The command of that name. */
-    static Command command(String name) {
-        return COMMANDS.get(name);
+    /** Parses the options into the command's arguments, then prints the plan ({@code --dry-run}) or runs it. */
+    private static <A> void run(Command<A> command, Options options, Console console) throws Exception {
+        A args = command.args(options);
+        if (options.has("dry-run")) {
+            console.out().println("dry run: nibble " + options.command() + ": " + command.plan(args));
+            return;
+        }
+        command.run(args, console);
     }
 
     /** Runs one command as a {@code spark-submit} main class and exits with its code. */
@@ -125,7 +126,7 @@ public final class Nibble {
     private static void printCommands(PrintStream s) {
         s.println("usage: nibble <command> [options]   (nibble <command> --help for its options)");
         s.println();
-        for (Map.Entry<String, Command> c : COMMANDS.entrySet()) {
+        for (Map.Entry<String, Command<?>> c : COMMANDS.entrySet()) {
             s.printf("  %-10s %s%n", c.getKey(), c.getValue().spec().summary().lines().findFirst().orElse(""));
         }
     }

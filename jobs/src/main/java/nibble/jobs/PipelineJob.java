@@ -1,26 +1,19 @@
 package nibble.jobs;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
+import nibble.common.quant.Recipe;
+import nibble.jobs.action.PipelineAction;
+import nibble.jobs.action.PipelineArgs;
+import nibble.jobs.action.PipelineResult;
+import nibble.jobs.action.RegistryLayout;
 import nibble.jobs.cli.Console;
 import nibble.jobs.cli.Options;
-import nibble.jobs.spark.Sessions;
+import nibble.jobs.io.Uris;
 
 /**
- * {@code pipeline}: every stage in one Spark application, following the registry convention
- * (docs/REGISTRY.md): a source version in, {@code <output>/table}, {@code <output>/table/stats},
- * {@code <output>/quantized} and {@code <output>/eval} out, and {@code <output>/_SUCCESS} written
- * last when the gate passes. A version that already has {@code _SUCCESS} is left alone unless
- * {@code --force}.
+ * {@code nibble pipeline}, and its {@code spark-submit} main: flags to {@link PipelineArgs},
+ * {@link PipelineAction}, each stage's summary, and exit code 4 when the gate failed.
  */
-public final class PipelineJob implements Command {
-    /** The completion marker of a quantized registry version. */
-    public static final String SUCCESS = "_SUCCESS";
-
+public final class PipelineJob implements Command<PipelineArgs> {
     private static final Options.Spec SPEC = Options.spec("pipeline",
                     "Run shard, calibrate, quantize and evaluate for one model version into a registry prefix.")
             .value("input", "URI", null, "source checkpoint, e.g. s3a://registry/<model>/<version>/ (required)")
@@ -44,60 +37,31 @@ public final class PipelineJob implements Command {
     }
 
     @Override
-    public String plan(Options o) {
-        for (String[] stage : stages(o)) {
-            Command c = Nibble.command(stage[0]);
-            c.plan(c.spec().parse(java.util.Arrays.copyOfRange(stage, 1, stage.length)));
-        }
-        return "shard " + ShardJob.redact(o.require("input")) + ", then calibrate, quantize (" + o.get("recipe") + ") and evaluate into "
-                + ShardJob.redact(o.require("output")) + ", then mark it " + SUCCESS;
+    public PipelineArgs args(Options o) {
+        return new PipelineArgs(o.require("input"), new RegistryLayout(o.require("output")), o.get("recipe"), Recipe.load(o.get("recipe")),
+                (int) o.getLong("sequences"), (int) o.getLong("sequence-length"), o.getLong("seed"), EvaluateJob.gate(o), o.flag("force"));
     }
 
     @Override
-    public void run(Options o, Console console) throws Exception {
-        plan(o);
-        Configuration conf = Sessions.getOrCreate("nibble pipeline").sparkContext().hadoopConfiguration();
-        Path marker = new Path(o.require("output"), SUCCESS);
-        FileSystem fs = marker.getFileSystem(conf);
-        if (fs.exists(marker) && !o.flag("force")) {
-            console.out().println("nibble pipeline: " + ShardJob.redact(o.require("output")) + " is already complete ("
-                    + SUCCESS + " present); nothing to do (pass --force to redo it)");
+    public String plan(PipelineArgs a) {
+        return "shard " + Uris.redact(a.input()) + ", then calibrate, quantize (" + a.recipeName() + ") and evaluate into "
+                + Uris.redact(a.layout().output()) + ", then mark it " + RegistryLayout.SUCCESS;
+    }
+
+    @Override
+    public void run(PipelineArgs a, Console console) throws Exception {
+        PipelineResult r = Command.onSpark("pipeline", console, spark -> PipelineAction.execute(spark, a, console::progress));
+        String output = Uris.redact(a.layout().output());
+        if (r.skipped()) {
+            console.out().println("nibble pipeline: " + output + " is already complete (" + RegistryLayout.SUCCESS
+                    + " present); nothing to do (pass --force to redo it)");
             return;
         }
-        fs.delete(marker, false);
-        for (String[] stage : stages(o)) {
-            Command c = Nibble.command(stage[0]);
-            console.progress("pipeline", "stage " + stage[0]);
-            c.run(c.spec().parse(java.util.Arrays.copyOfRange(stage, 1, stage.length)), console);
-        }
-        writeMarker(fs, marker, o);
-        console.out().println("pipeline done: " + ShardJob.redact(o.require("output")) + " is complete");
-    }
-
-    private static void writeMarker(FileSystem fs, Path marker, Options o) throws IOException {
-        try (OutputStream out = fs.create(marker, true)) {
-            out.write(("{\"input\": \"" + ShardJob.redact(o.require("input")) + "\", \"recipe\": \"" + o.get("recipe") + "\"}\n")
-                    .getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static String[][] stages(Options o) {
-        String out = o.require("output");
-        String table = new Path(out, "table").toString();
-        String quantized = new Path(out, "quantized").toString();
-        java.util.List<String> eval = new java.util.ArrayList<>(java.util.List.of("evaluate", "--original", table,
-                "--quantized", quantized, "--output", new Path(out, "eval").toString(), "--sequences", o.get("sequences"),
-                "--sequence-length", o.get("sequence-length"), "--seed", o.get("seed"), "--overwrite"));
-        for (String gate : new String[] {"max-kld", "max-ppl-increase", "min-top1"}) {
-            if (o.get(gate) != null) {
-                eval.add("--" + gate);
-                eval.add(o.get(gate));
-            }
-        }
-        return new String[][] {
-            {"shard", "--input", o.require("input"), "--output", table, "--overwrite"},
-            {"calibrate", "--input", table, "--overwrite"},
-            {"quantize", "--input", table, "--output", quantized, "--recipe", o.get("recipe"), "--overwrite"},
-            eval.toArray(new String[0])};
+        ShardJob.render(r.shard(), console);
+        CalibrateJob.render(r.calibrate(), console);
+        QuantizeJob.render(r.quantize(), console);
+        EvaluateJob.render(r.evaluate(), console);
+        EvaluateJob.requirePassed(r.evaluate());
+        console.out().println("pipeline done: " + output + " is complete");
     }
 }

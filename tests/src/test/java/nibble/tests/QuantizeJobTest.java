@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
-import nibble.common.quant.QuantDetails;
 import nibble.common.quant.Quantizer;
 import nibble.common.Floats;
 import nibble.common.quant.Scheme;
@@ -58,13 +57,13 @@ class QuantizeJobTest {
         for (String recipe : List.of("int4-g32-mse", "nf4-g64", "int8-channel")) {
             Path q = quantize(stories, recipe);
             Manifest m = Tables.manifest(q);
-            assertEquals("quantized", m.kind());
+            assertEquals(Manifest.Kind.QUANTIZED, m.kind());
             Map<String, List<Row>> source = rowsByTensor(stories);
             Map<String, List<Row>> quant = rowsByTensor(q);
             int quantized = 0;
             for (TensorEntry e : m.tensors()) {
                 String name = e.info().name();
-                Scheme scheme = QuantDetails.scheme(e, q.toString());
+                Scheme scheme = e.quant().scheme();
                 List<Row> src = source.get(name);
                 List<Row> out = quant.get(name);
                 assertEquals(src.size(), out.size(), name);
@@ -91,7 +90,7 @@ class QuantizeJobTest {
                 }
                 assertEquals(Tables.crc(payload.toByteArray()), e.checksum(), name + " checksum");
                 assertEquals(Tables.manifest(stories).tensors().stream().filter(t -> t.info().name().equals(name))
-                        .findFirst().orElseThrow().checksum(), e.details().get("source_checksum"));
+                        .findFirst().orElseThrow().checksum(), e.quant().sourceChecksum());
                 quantized += scheme == null ? 0 : 1;
             }
             assertEquals(36, quantized, recipe + ": every 2-D tensor quantized, norms kept");
@@ -157,9 +156,9 @@ class QuantizeJobTest {
 
         Path q = quantize(table, recipe.toString());
         for (TensorEntry e : Tables.manifest(q).tensors()) {
-            if (QuantDetails.scheme(e, "q") != null) {
-                assertNotNull(QuantDetails.sqnr(e), e.info().name());
-                assertTrue(QuantDetails.sqnr(e) > 10, e.info().name() + " SQNR " + QuantDetails.sqnr(e));
+            if (e.quant().scheme() != null) {
+                assertNotNull(e.quant().sqnrDb(), e.info().name());
+                assertTrue(e.quant().sqnrDb() > 10, e.info().name() + " SQNR " + e.quant().sqnrDb());
             }
         }
     }
@@ -189,9 +188,8 @@ class QuantizeJobTest {
     private static double totalSquaredError(Manifest m) {
         double total = 0;
         for (TensorEntry e : m.tensors()) {
-            Object err = e.details().get("error");
-            if (err instanceof Map<?, ?> map) {
-                total += ((Number) map.get("mse")).doubleValue() * e.info().elementCount();
+            if (e.quant().error() != null) {
+                total += e.quant().error().mse() * e.info().elementCount();
             }
         }
         return total;

@@ -31,8 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
 import nibble.common.synth.SyntheticCheckpoint;
 import nibble.common.synth.SyntheticSpec;
+import nibble.common.quant.Recipe;
+import nibble.common.report.Gate;
 import nibble.common.table.Manifest;
 import nibble.common.table.TensorEntry;
+import nibble.jobs.action.EvaluateArgs;
+import nibble.jobs.action.PipelineAction;
+import nibble.jobs.action.PipelineArgs;
+import nibble.jobs.action.PipelineResult;
+import nibble.jobs.action.RegistryLayout;
 
 /**
  * The pipeline against a real S3 server (S3Proxy on loopback, its own process) through S3A and the
@@ -177,17 +184,17 @@ class S3PipelineTest {
             // a second run sees _SUCCESS and touches nothing
             Map<String, String> before = listing(out);
             Thread.sleep(1100); // object times have one-second resolution
-            TestSpark.Run again = TestSpark.nibble(concat(new String[] {"pipeline", "--input", src, "--output", out}, tail));
-            printed.append(again.out()).append(again.err());
-            assertEquals(0, again.code(), again.err());
-            assertTrue(again.out().contains("already complete"), again.out());
+            PipelineArgs args = new PipelineArgs(src, new RegistryLayout(out), "int4-g128", Recipe.load("int4-g128"), 4, 16,
+                    EvaluateArgs.DEFAULT_SEED, new Gate.Thresholds(null, null, null), false);
+            assertTrue(PipelineAction.execute(TestSpark.session(), args).skipped());
             assertEquals(before, listing(out));
 
             // --force redoes it: every object is rewritten
-            TestSpark.Run forced = TestSpark.nibble(concat(new String[] {"pipeline", "--input", src, "--output", out, "--force"}, tail));
-            printed.append(forced.out()).append(forced.err());
-            assertEquals(0, forced.code(), forced.err());
-            assertTrue(forced.out().contains("pipeline done"), forced.out());
+            PipelineResult forced = PipelineAction.execute(TestSpark.session(), new PipelineArgs(args.input(), args.layout(),
+                    args.recipeName(), args.recipe(), args.sequences(), args.sequenceLength(), args.seed(), args.gate(), true));
+            assertFalse(forced.skipped());
+            assertTrue(forced.complete());
+            assertEquals(q.files(), forced.quantize().output().files());
             Map<String, String> after = listing(out);
             assertEquals(before.keySet(), after.keySet());
             assertNotEquals(before.get("_SUCCESS"), after.get("_SUCCESS"));

@@ -1,5 +1,6 @@
 package nibble.common.format;
 
+import nibble.common.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -135,7 +136,7 @@ public final class CheckpointReader {
     private static Map<String, String> weightMap(CheckpointFiles files, String index) throws IOException {
         JsonNode root;
         try (ByteSource src = files.open(index)) {
-            root = Json.parseObject(Json.readBounded(src, index, MAX_INDEX_BYTES), index);
+            root = Json.parseObject(readBounded(src, index, MAX_INDEX_BYTES), index);
         }
         JsonNode wm = root.get("weight_map");
         if (wm == null || !wm.isObject()) {
@@ -169,7 +170,17 @@ public final class CheckpointReader {
             return null;
         }
         try (ByteSource src = files.open(CONFIG)) {
-            return Json.parseObjectToMap(Json.readBounded(src, CONFIG, MAX_CONFIG_BYTES), CONFIG);
+            return Json.parseObjectToMap(readBounded(src, CONFIG, MAX_CONFIG_BYTES), CONFIG);
         }
+    }
+
+    /** Reads a whole small file, refusing one longer than {@code maxBytes} before allocating. */
+    private static byte[] readBounded(ByteSource src, String fileName, long maxBytes) throws java.io.IOException {
+        long length = src.length();
+        if (length > maxBytes) {
+            throw new InvalidInputException(fileName + ": " + length + " bytes, more than the " + maxBytes
+                    + "-byte limit for this file");
+        }
+        return src.read(0, (int) length);
     }
 }

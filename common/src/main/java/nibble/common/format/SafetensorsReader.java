@@ -1,5 +1,6 @@
 package nibble.common.format;
 
+import nibble.common.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package nibble.common.format;
 
+import nibble.common.json.Json;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -113,7 +114,7 @@ public final class SafetensorsWriter {
     public static byte[] header(List<TensorInfo> tensors, Map<String, String> metadata) {
         Set<String> seen = new HashSet<>();
         ByteArrayOutputStream json = new ByteArrayOutputStream();
-        try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(json)) {
+        try (JsonGenerator g = Json.compactGenerator(json)) {
             g.writeStartObject();
             if (metadata != null && !metadata.isEmpty()) {
                 g.writeObjectFieldStart("__metadata__");

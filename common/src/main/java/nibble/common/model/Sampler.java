@@ -1,6 +1,7 @@
 package nibble.common.model;
 
 import java.util.SplittableRandom;
+import nibble.common.eval.Divergence;
 
 /**
  * Draws token sequences from a model, reproducibly: the same model, seed and temperature give the same

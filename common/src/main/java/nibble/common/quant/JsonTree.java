@@ -83,13 +83,23 @@ final class JsonTree {
         }
     }
 
+    /** A tree already parsed (e.g. part of a manifest): its nodes carry no line numbers (line 0). */
+    static Node of(com.fasterxml.jackson.databind.JsonNode node, String where) {
+        try (JsonParser p = node.traverse()) {
+            p.nextToken();
+            return read(p, where, 0);
+        } catch (IOException e) {
+            throw new InvalidInputException(where + ": " + e.getMessage(), e);
+        }
+    }
+
     private static Node read(JsonParser p, String file, int line) throws IOException {
         switch (p.currentToken()) {
             case START_OBJECT: {
                 Map<String, Node> m = new LinkedHashMap<>();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String key = p.currentName();
-                    int keyLine = p.currentTokenLocation().getLineNr();
+                    int keyLine = Math.max(0, p.currentTokenLocation().getLineNr());
                     p.nextToken();
                     if (m.put(key, read(p, file, keyLine)) != null) {
                         throw new InvalidInputException("recipe " + file + " line " + keyLine + ": duplicate key '" + key + "'");

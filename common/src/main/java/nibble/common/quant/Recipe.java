@@ -158,12 +158,6 @@ public final class Recipe {
         return new Recipe(fileName, description, keep1d, defaultScheme, rules);
     }
 
-    /** Parses one scheme object, as {@link Scheme#toString()} writes it (e.g. from a quantized table's manifest). */
-    public static Scheme parseScheme(String json, String where) {
-        JsonTree.Node node = JsonTree.parse(json, where);
-        return scheme(node, node.object(where, "scheme"), where);
-    }
-
     private static Rule rule(JsonTree.Node node, String file) {
         Map<String, JsonTree.Node> m = new java.util.LinkedHashMap<>(node.object(file, "override"));
         JsonTree.Node match = m.remove("match");
@@ -191,7 +185,8 @@ public final class Recipe {
         return new Rule(pattern, scheme(node, m, file));
     }
 
-    private static Scheme scheme(JsonTree.Node node, Map<String, JsonTree.Node> m, String file) {
+    /** A scheme object's keys as {@link Scheme}; {@code file} names the recipe (or manifest) in errors. */
+    static Scheme scheme(JsonTree.Node node, Map<String, JsonTree.Node> m, String file) {
         checkKeys(m, SCHEME_KEYS, file, "scheme");
         JsonTree.Node bitsNode = m.get("bits");
         if (bitsNode == null) {
@@ -251,7 +246,8 @@ public final class Recipe {
         }
     }
 
+    /** An error in a recipe file names its line; in a tree without lines (a manifest), just {@code file}. */
     static InvalidInputException error(String file, JsonTree.Node node, String problem) {
-        return new InvalidInputException("recipe " + file + " line " + node.line() + ": " + problem);
+        return new InvalidInputException(node.line() > 0 ? "recipe " + file + " line " + node.line() + ": " + problem : file + ": " + problem);
     }
 }

@@ -114,22 +114,9 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         return (8.0 * codeBytes(rowLength) + perGroup * groupCount(rowLength)) / rowLength;
     }
 
-    /** The recipe JSON for this scheme (keys as {@link Recipe} reads them). */
+    /** The scheme as one line of recipe JSON ({@link SchemeJson}), for messages and plans. */
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("{\"bits\": ").append(bits).append(", \"symmetric\": ").append(symmetric)
-                .append(", \"granularity\": \"").append(lower(granularity)).append('"');
-        if (granularity == Granularity.GROUP) {
-            b.append(", \"group_size\": ").append(groupSize);
-        }
-        b.append(", \"codebook\": \"").append(lower(codebook)).append("\", \"range\": \"").append(lower(range)).append('"');
-        if (range == RangeMethod.PERCENTILE) {
-            b.append(", \"percentile\": ").append(percentile);
-        }
-        return b.append(", \"scale_dtype\": \"").append(scaleFormat).append("\"}").toString();
-    }
-
-    private static String lower(Enum<?> e) {
-        return e.name().toLowerCase(Locale.ROOT);
+        return nibble.common.json.Json.text(SchemeJson.write(this));
     }
 }

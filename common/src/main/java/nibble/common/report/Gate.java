@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import nibble.common.model.Summary;
+import nibble.common.eval.Summary;
 
 /**
  * The pass/fail verdict on a quantized model: model-level metrics checked against thresholds, so a

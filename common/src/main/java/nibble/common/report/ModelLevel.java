@@ -1,7 +1,7 @@
 package nibble.common.report;
 
 import java.util.Objects;
-import nibble.common.model.Summary;
+import nibble.common.eval.Summary;
 
 /**
  * The model-level half of an evaluation: what running both models over the same sequences showed, plus

@@ -3,8 +3,8 @@ package nibble.common.report;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import nibble.common.model.Estimate;
-import nibble.common.model.Summary;
+import nibble.common.eval.Estimate;
+import nibble.common.eval.Summary;
 
 /**
  * The human-readable report as a list of blocks, defined once so that the Markdown and HTML forms say

@@ -3,6 +3,7 @@ package nibble.common.report;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import nibble.common.json.Json;
 import nibble.common.stats.ErrorStats;
 
 /**
@@ -41,7 +42,7 @@ public record TensorError(String name, Integer layer, String scheme, double bits
     /** A tensor's row from its accumulated reconstruction error; the layer comes from the name. */
     public static TensorError of(String name, String scheme, double bitsPerWeight, ErrorStats e) {
         return new TensorError(name, layerOf(name), scheme, bitsPerWeight, e.count(), e.mse(),
-                ErrorStats.finiteOrNull(e.sqnrDb()), e.maxAbsError(), e.cosine(), e.sumSqSignal(), e.sumSqError());
+                Json.finite(e.sqnrDb()), e.maxAbsError(), e.cosine(), e.sumSqSignal(), e.sumSqError());
     }
 
     /**

@@ -9,7 +9,7 @@ import java.io.Serializable;
  * <p>SQNR is {@code 10 log10(sum x^2 / sum (x - x')^2)} in dB: {@code +Infinity} when the noise is
  * zero (exact reconstruction, e.g. an all-zero tensor), {@code -Infinity} for noise on a zero
  * signal, NaN when empty. JSON has no infinities, so writers should emit such values as
- * {@code null} (see {@link #finiteOrNull}). Cosine similarity of two zero vectors is 1 (identical);
+ * {@code null} (see {@code Json.finite}). Cosine similarity of two zero vectors is 1 (identical);
  * of a zero and a nonzero vector, 0.
  */
 public final class ErrorStats implements Serializable {
@@ -95,11 +95,6 @@ public final class ErrorStats implements Serializable {
             return sumSqSignal == sumSqRecon ? 1.0 : 0.0;
         }
         return dot / (Math.sqrt(sumSqSignal) * Math.sqrt(sumSqRecon));
-    }
-
-    /** The value, or null when it is infinite or NaN: how JSON reports should write a metric. */
-    public static Double finiteOrNull(double v) {
-        return Double.isFinite(v) ? v : null;
     }
 
     @Override

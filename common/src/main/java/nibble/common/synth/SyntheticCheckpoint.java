@@ -1,7 +1,5 @@
 package nibble.common.synth;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -14,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import nibble.common.TensorInfo;
+import nibble.common.json.Json;
 import nibble.common.format.SafetensorsWriter;
 
 /**
@@ -22,8 +21,6 @@ import nibble.common.format.SafetensorsWriter;
  * in bounded memory; the same spec always gives byte-identical files.
  */
 public final class SyntheticCheckpoint {
-
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private SyntheticCheckpoint() {
     }
@@ -129,11 +126,7 @@ public final class SyntheticCheckpoint {
 
     private static void writeJson(Path out, Object value) throws IOException {
         Path tmp = out.resolveSibling("." + out.getFileName() + ".tmp");
-        byte[] bytes = MAPPER.writeValueAsBytes(value);
-        byte[] withNewline = new byte[bytes.length + 1];
-        System.arraycopy(bytes, 0, withNewline, 0, bytes.length);
-        withNewline[bytes.length] = '\n';
-        Files.write(tmp, withNewline);
+        Files.write(tmp, Json.write(value));
         Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

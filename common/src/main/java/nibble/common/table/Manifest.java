@@ -1,28 +1,29 @@
 package nibble.common.table;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import nibble.common.DType;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
+import nibble.common.json.Json;
 
 /**
  * A tensor table's {@code manifest.json} (format v1, see docs/FORMAT.md): what the table holds and
  * the checksums that let any later stage prove nothing was lost. It is written last; a directory
  * without it is not a table. Its bytes depend only on its content (no timestamps), so re-runs give
  * identical manifests.
+ *
+ * @param source where the table came from: open-ended ({@code format}, {@code uri}, {@code files},
+ *        {@code origin}, {@code recipe}, ...), written as given
+ * @param architecture the model's Hugging Face {@code config.json} keys, or null when unknown
  */
-public record Manifest(String kind, Map<String, Object> source, Map<String, Object> architecture,
+public record Manifest(Kind kind, Map<String, Object> source, Map<String, Object> architecture,
                        List<TensorEntry> tensors, List<FileEntry> files) {
 
     public static final String FORMAT = "nibble-tensor-table";
@@ -33,7 +34,29 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
     /** Manifests larger than this are refused before they are read. */
     public static final long MAX_BYTES = 256L << 20;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** What the rows hold: source values ({@code data}), or quantized codes, scales and zero-points. */
+    public enum Kind {
+        DENSE, QUANTIZED;
+
+        /** The manifest's spelling: {@code dense}, {@code quantized}. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static Kind parse(String s, String where) {
+            for (Kind k : values()) {
+                if (k.label().equals(s)) {
+                    return k;
+                }
+            }
+            throw new InvalidInputException(where + ": field 'kind' is '" + s + "', expected dense or quantized");
+        }
+    }
+
+    public Manifest {
+        tensors = List.copyOf(tensors);
+        files = List.copyOf(files);
+    }
 
     public List<TensorInfo> tensorInfos() {
         List<TensorInfo> infos = new ArrayList<>(tensors.size());
@@ -41,6 +64,13 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
             infos.add(e.info());
         }
         return infos;
+    }
+
+    /** Each tensor's checksum by name, in manifest order. */
+    public Map<String, String> checksums() {
+        Map<String, String> c = new LinkedHashMap<>();
+        tensors.forEach(e -> c.put(e.info().name(), e.checksum()));
+        return c;
     }
 
     public long totalRows() {
@@ -59,6 +89,7 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
         return n;
     }
 
+    /** Bytes of the tensors' values in their dtype (what the source held). */
     public long totalDataBytes() {
         long n = 0;
         for (TensorEntry e : tensors) {
@@ -67,49 +98,41 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
         return n;
     }
 
+    /** Bytes the rows take as stored: values, or codes, scales and zero-points. */
+    public long storedBytes() {
+        long total = 0;
+        for (TensorEntry e : tensors) {
+            total += e.quant() == null ? e.info().byteLength() : e.quant().storedBytes(e.info());
+        }
+        return total;
+    }
+
+    /** Tensors stored quantized (not kept). */
+    public long quantizedCount() {
+        return tensors.stream().filter(e -> e.quant() != null && e.quant().scheme() != null).count();
+    }
+
     /** The manifest as UTF-8 JSON, keys in a fixed order, ending with a newline. */
     public byte[] toJson() {
-        ObjectNode root = JSON.createObjectNode();
+        ObjectNode root = Json.object();
         root.put("format", FORMAT);
         root.put("format_version", FORMAT_VERSION);
-        root.put("kind", kind);
+        root.put("kind", kind.label());
         root.put("checksum_algorithm", CHECKSUM_ALGORITHM);
-        root.set("source", JSON.valueToTree(source));
-        root.set("architecture", JSON.valueToTree(architecture));
+        root.set("source", Json.tree(source));
+        root.set("architecture", Json.tree(architecture));
         ObjectNode totals = root.putObject("totals");
         totals.put("tensors", tensors.size());
         totals.put("rows", totalRows());
         totals.put("elements", totalElements());
         totals.put("data_bytes", totalDataBytes());
         ArrayNode ts = root.putArray("tensors");
-        for (TensorEntry e : tensors) {
-            ObjectNode t = ts.addObject();
-            TensorInfo info = e.info();
-            t.put("name", info.name());
-            t.put("dtype", info.dtype().name());
-            ArrayNode shape = t.putArray("shape");
-            for (long d : info.shape()) {
-                shape.add(d);
-            }
-            t.put("rows", info.rows());
-            t.put("row_length", info.rowLength());
-            t.put("checksum", e.checksum());
-            if (e.sourceName() != null && !e.sourceName().equals(info.name())) {
-                t.put("source_name", e.sourceName());
-            }
-            if (e.details() != null) {
-                e.details().forEach((k, v) -> t.set(k, JSON.valueToTree(v)));
-            }
-        }
+        tensors.forEach(e -> e.writeTo(ts.addObject()));
         ArrayNode fs = root.putArray("files");
         for (FileEntry f : files) {
             fs.addObject().put("path", f.path()).put("rows", f.rows()).put("bytes", f.bytes());
         }
-        try {
-            return (JSON.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return Json.write(root);
     }
 
     /**
@@ -118,15 +141,7 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
      * @param where the manifest's path, for error messages
      */
     public static Manifest parse(byte[] json, String where) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (java.io.IOException e) {
-            throw new InvalidInputException(where + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw new InvalidInputException(where + ": not a JSON object");
-        }
+        JsonNode root = Json.parseObject(json, where);
         if (!FORMAT.equals(root.path("format").asText())) {
             throw new InvalidInputException(where + ": field 'format' is not '" + FORMAT + "'");
         }
@@ -137,21 +152,19 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
         if (!CHECKSUM_ALGORITHM.equals(root.path("checksum_algorithm").asText())) {
             throw new InvalidInputException(where + ": unsupported checksum_algorithm " + root.path("checksum_algorithm"));
         }
+        Kind kind = Kind.parse(text(root, "kind", where), where);
         List<TensorEntry> tensors = new ArrayList<>();
         for (JsonNode t : array(root, "tensors", where)) {
-            tensors.add(tensor(t, where));
+            tensors.add(TensorEntry.read(t, kind, where));
         }
         List<FileEntry> files = new ArrayList<>();
         for (JsonNode f : array(root, "files", where)) {
             files.add(new FileEntry(text(f, "path", where), f.path("rows").asLong(), f.path("bytes").asLong()));
         }
-        return new Manifest(text(root, "kind", where), map(root.get("source")), map(root.get("architecture")),
-                tensors, files);
+        return new Manifest(kind, Json.plainObject(root.get("source")), Json.plainObject(root.get("architecture")), tensors, files);
     }
 
-    private static TensorEntry tensor(JsonNode t, String where) {
-        String name = text(t, "name", where);
-        String at = where + ": tensor '" + name + "'";
+    static TensorInfo info(JsonNode t, String at, String name) {
         DType dtype = DType.parse(text(t, "dtype", at), at);
         JsonNode shapeNode = t.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) {
@@ -168,18 +181,7 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
         if (t.path("rows").asLong(-1) != info.rows() || t.path("row_length").asLong(-1) != info.rowLength()) {
             throw new InvalidInputException(at + ": fields 'rows'/'row_length' do not match shape");
         }
-        String checksum = text(t, "checksum", at);
-        if (!checksum.matches("[0-9a-f]{8}")) {
-            throw new InvalidInputException(at + ": field 'checksum' is not 8 hex digits");
-        }
-        Map<String, Object> details = new LinkedHashMap<>();
-        t.fields().forEachRemaining(f -> {
-            if (!List.of("name", "dtype", "shape", "rows", "row_length", "checksum", "source_name").contains(f.getKey())) {
-                details.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class));
-            }
-        });
-        String sourceName = t.hasNonNull("source_name") ? t.get("source_name").asText() : name;
-        return new TensorEntry(info, checksum, sourceName, details.isEmpty() ? null : details);
+        return info;
     }
 
     private static Iterable<JsonNode> array(JsonNode root, String field, String where) {
@@ -190,26 +192,11 @@ public record Manifest(String kind, Map<String, Object> source, Map<String, Obje
         return n;
     }
 
-    private static String text(JsonNode n, String field, String where) {
+    static String text(JsonNode n, String field, String where) {
         JsonNode v = n.get(field);
         if (v == null || !v.isTextual()) {
             throw new InvalidInputException(where + ": field '" + field + "' is missing or not a string");
         }
         return v.asText();
-    }
-
-    private static Map<String, Object> map(JsonNode n) {
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        return JSON.convertValue(n, new TypeReference<LinkedHashMap<String, Object>>() { });
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "parse error";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 }

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import nibble.common.model.Estimate;
-import nibble.common.model.Summary;
+import nibble.common.eval.Estimate;
+import nibble.common.eval.Summary;
 import nibble.common.stats.ErrorStats;
 import org.junit.jupiter.api.Test;
 

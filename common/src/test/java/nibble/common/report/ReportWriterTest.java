@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import nibble.common.model.ActivationQuant;
-import nibble.common.model.Estimate;
-import nibble.common.model.Summary;
+import nibble.common.eval.Estimate;
+import nibble.common.eval.Summary;
 import org.junit.jupiter.api.Test;
 
 class ReportWriterTest {

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import nibble.common.model.ActivationQuant;
-import nibble.common.model.Estimate;
-import nibble.common.model.SequenceStats;
-import nibble.common.model.Summary;
+import nibble.common.eval.Estimate;
+import nibble.common.eval.SequenceStats;
+import nibble.common.eval.Summary;
 
 /** Reports for the tests: one from realistic-looking numbers, and hand-made summaries. */
 final class Samples {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import nibble.common.json.Json;
 import org.junit.jupiter.api.Test;
 
 class StatsTest {
@@ -110,7 +111,7 @@ class StatsTest {
         ErrorStats exact = new ErrorStats().add(x, x);
         assertEquals(Double.POSITIVE_INFINITY, exact.sqnrDb());
         assertEquals(1.0, exact.cosine(), 1e-12);
-        assertEquals(null, ErrorStats.finiteOrNull(exact.sqnrDb()));
+        assertEquals(null, Json.finite(exact.sqnrDb()));
         ErrorStats zeros = new ErrorStats().add(new float[3], new float[3]);
         assertEquals(1.0, zeros.cosine());
         assertEquals(0.0, zeros.mse());

@@ -12,6 +12,9 @@ import java.util.Map;
 import nibble.common.DType;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
+import nibble.common.quant.RangeMethod;
+import nibble.common.quant.Scheme;
+import nibble.common.quant.Treatment;
 import org.junit.jupiter.api.Test;
 
 class ManifestTest {
@@ -19,7 +22,7 @@ class ManifestTest {
         Map<String, Object> arch = new LinkedHashMap<>();
         arch.put("model_type", "llama");
         arch.put("hidden_size", 64);
-        return new Manifest("dense", Map.of("format", "llama2c", "uri", "m.bin"), arch,
+        return new Manifest(Manifest.Kind.DENSE, Map.of("format", "llama2c", "uri", "m.bin"), arch,
                 List.of(new TensorEntry(new TensorInfo("model.norm.weight", DType.F32, new long[] {64}), "0badcafe", "rms_final_weight", null),
                         new TensorEntry(new TensorInfo("w", DType.BF16, new long[] {3, 4, 5}), "00000001", "w", null)),
                 List.of(new FileEntry("tensors/part-00000.parquet", 4, 1234)));
@@ -47,6 +50,38 @@ class ManifestTest {
         assertMessage(good.replace("\"rows\" : 3", "\"rows\" : 4"), "'w'");
         assertMessage(good.replace("\"BF16\"", "\"I8\""), "I8");
         assertMessage("{not json", "not valid JSON");
+    }
+
+    @Test
+    void quantizedEntriesRoundTripWithTheirScheme() {
+        TensorInfo w = new TensorInfo("w", DType.F32, new long[] {4, 64});
+        TensorInfo n = new TensorInfo("n", DType.F32, new long[] {64});
+        Scheme scheme = Scheme.group(4, false, 32).withRange(RangeMethod.MSE);
+        QuantDetails q = new QuantDetails(scheme, 5.0, new QuantDetails.ErrorSummary(0.25, 18.5, 1.5, 0.99), "0000000a");
+        QuantDetails kept = new QuantDetails(Treatment.KEEP, 32.0, null, "0000000b");
+        Manifest m = new Manifest(Manifest.Kind.QUANTIZED, Map.of("recipe", "r"), null,
+                List.of(new TensorEntry(w, "00000001", "w", q), new TensorEntry(n, "00000002", "n", kept)), List.of());
+        byte[] json = m.toJson();
+        Manifest back = Manifest.parse(json, "q/manifest.json");
+        assertEquals(m, back);
+        assertArrayEquals(json, back.toJson());
+        assertEquals(scheme, back.tensors().get(0).quant().scheme());
+        assertEquals("int4 asym g32 mse", back.tensors().get(0).quant().label());
+        assertEquals("keep", back.tensors().get(1).quant().label());
+        assertEquals(1, back.quantizedCount());
+        assertEquals(4 * 64 * 5 / 8 + 64 * 4, back.storedBytes());
+        String text = new String(json, StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"scheme\" : {\n        \"bits\" : 4,\n        \"symmetric\" : false,"), text);
+        assertMessage(text.replace("\"bits\" : 4,", "\"bits\" : 3,"), "bits must be 4 or 8");
+        assertMessage(text.replace("\"treatment\" : \"keep\"", "\"treatment\" : \"drop\""), "treatment");
+    }
+
+    @Test
+    void rejectsDuplicateAndUnknownKeys() {
+        String good = new String(sample().toJson(), StandardCharsets.UTF_8);
+        assertMessage(good.replace("\"kind\" : \"dense\",", "\"kind\" : \"dense\", \"kind\" : \"quantized\","), "Duplicate field 'kind'");
+        assertMessage(good.replace("\"row_length\" : 20,", "\"row_length\" : 20, \"colour\" : 1,"), "unknown field 'colour'");
+        assertMessage(good.replace("\"kind\" : \"dense\"", "\"kind\" : \"sparse\""), "'kind'");
     }
 
     private static void assertMessage(String json, String fragment) {

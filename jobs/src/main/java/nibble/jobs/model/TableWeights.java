@@ -18,7 +18,6 @@ import nibble.common.model.Embedding;
 import nibble.common.model.Linear;
 import nibble.common.model.QuantizedMatrix;
 import nibble.common.model.WeightSource;
-import nibble.common.quant.QuantDetails;
 import nibble.common.quant.Scheme;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
@@ -47,7 +46,7 @@ public final class TableWeights implements WeightSource {
     /** Reads every row of the table described by {@code manifest}. */
     public static TableWeights read(String table, Manifest manifest, Configuration conf) throws IOException {
         TableWeights w = new TableWeights(table);
-        boolean quantized = "quantized".equals(manifest.kind());
+        boolean quantized = manifest.kind() == Manifest.Kind.QUANTIZED;
         for (TensorEntry e : manifest.tensors()) {
             w.entries.put(e.info().name(), e);
             int rows = Math.toIntExact(e.info().rows());
@@ -76,7 +75,7 @@ public final class TableWeights implements WeightSource {
         if (rows == null || row < 0 || row >= rows.length) {
             throw new InvalidInputException(table + ": row " + row + " of tensor '" + tensor + "' is not in the manifest");
         }
-        data.get(tensor)[(int) row] = binary(g, TensorTable.DATA);
+        rows[(int) row] = binary(g, TensorTable.DATA);
         if (quantized) {
             codes.get(tensor)[(int) row] = binary(g, QuantTable.CODES);
             scales.get(tensor)[(int) row] = binary(g, QuantTable.SCALES);
@@ -109,7 +108,8 @@ public final class TableWeights implements WeightSource {
     }
 
     private Scheme scheme(String name) {
-        return QuantDetails.scheme(entry(name), table);
+        TensorEntry e = entry(name);
+        return e.quant() == null ? null : e.quant().scheme();
     }
 
     private TensorEntry entry(String name) {

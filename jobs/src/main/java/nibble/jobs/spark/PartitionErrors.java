@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.AccumulatorV2;
 import nibble.common.stats.ErrorStats;
+import nibble.jobs.table.TensorTable;
 import scala.Tuple2;
 
 /**
@@ -55,26 +55,12 @@ public final class PartitionErrors
     }
 
     /**
-     * A row's output with its error appended as a last column, so the error travels with the row
-     * through the shuffle into plan order ({@link #collect} takes it off again). {@code error} is
-     * null for rows that carry none.
+     * Takes the error off each row of a partition in plan order, adds it to the partition's
+     * per-tensor errors and, when the partition is exhausted, records them under the partition
+     * index. Rows are merged in the order they come, so the sums do not depend on how the input was
+     * split.
      */
-    public static Row withError(Row out, ErrorStats error) {
-        Object[] values = new Object[out.length() + 1];
-        for (int i = 0; i < out.length(); i++) {
-            values[i] = out.get(i);
-        }
-        values[out.length()] = error;
-        return RowFactory.create(values);
-    }
-
-    /**
-     * Takes the error column of {@link #withError} off each row of a partition in plan order, adds
-     * it to the partition's per-tensor errors (the tensor is column 0) and, when the partition is
-     * exhausted, records them under the partition index. Rows are merged in the order they come,
-     * so the sums do not depend on how the input was split.
-     */
-    public Iterator<Row> collect(Iterator<Row> rows) {
+    public Iterator<Row> collect(Iterator<RowError> rows) {
         Map<String, ErrorStats> partErrors = new HashMap<>();
         int partition = TaskContext.getPartitionId();
         return new Iterator<>() {
@@ -89,17 +75,11 @@ public final class PartitionErrors
 
             @Override
             public Row next() {
-                Row r = rows.next();
-                int n = r.length() - 1;
-                ErrorStats e = (ErrorStats) r.get(n);
-                if (e != null) {
-                    partErrors.computeIfAbsent(r.getString(0), k -> new ErrorStats()).merge(e);
+                RowError r = rows.next();
+                if (r.error() != null) {
+                    partErrors.computeIfAbsent(TensorTable.tensor(r.row()), k -> new ErrorStats()).merge(r.error());
                 }
-                Object[] values = new Object[n];
-                for (int i = 0; i < n; i++) {
-                    values[i] = r.get(i);
-                }
-                return RowFactory.create(values);
+                return r.row();
             }
         };
     }

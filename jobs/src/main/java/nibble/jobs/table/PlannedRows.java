@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.Function;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import nibble.common.InvalidInputException;
@@ -31,17 +32,23 @@ public final class PlannedRows {
      * @param input the table's name, for errors about rows of unknown tensors
      */
     public static JavaRDD<Row> of(Dataset<Row> rows, String input, List<TensorInfo> infos, List<FilePlan> plans) {
-        return of(rows.javaRDD(), input, infos, plans);
+        return of(rows.javaRDD(), r -> r, input, infos, plans);
     }
 
     /**
-     * The same for an RDD. Map rows to their (smaller) output before calling this where the work is
-     * per row, so the shuffle carries the output, not the input.
+     * The same for an RDD of any element that has a row. Map rows to their (smaller) output before
+     * calling this where the work is per row, so the shuffle carries the output, not the input.
+     *
+     * @param rowOf the element's row, whose first two columns are {@code tensor} and {@code row}
      */
-    public static JavaRDD<Row> of(JavaRDD<Row> rows, String input, List<TensorInfo> infos, List<FilePlan> plans) {
+    public static <T> JavaRDD<T> of(JavaRDD<T> rows, Function<T, Row> rowOf, String input, List<TensorInfo> infos,
+                                    List<FilePlan> plans) {
         PlanPartitioner partitioner = new PlanPartitioner(input, infos, plans);
         return rows
-                .mapToPair(r -> new Tuple2<>(partitioner.key(r.getString(0), r.getLong(1)), r))
+                .mapToPair(t -> {
+                    Row r = rowOf.call(t);
+                    return new Tuple2<>(partitioner.key(TensorTable.tensor(r), TensorTable.row(r)), t);
+                })
                 .repartitionAndSortWithinPartitions(partitioner, new KeyOrder())
                 .values();
     }

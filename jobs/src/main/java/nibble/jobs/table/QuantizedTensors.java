@@ -11,7 +11,6 @@ import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
-import nibble.common.quant.QuantDetails;
 import nibble.common.quant.RangeMethod;
 import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
@@ -19,6 +18,10 @@ import scala.jdk.javaapi.CollectionConverters;
 
 /** The statistics a recipe needs, brought to the quantize job: per-tensor ranges and per-channel clips. */
 public final class QuantizedTensors {
+    /** The clip columns {@link #withChannelClips} adds, named as in the channel statistics. */
+    public static final String P99_ABS = "p99_abs";
+    public static final String P999_ABS = "p999_abs";
+
     private QuantizedTensors() {
     }
 
@@ -26,9 +29,18 @@ public final class QuantizedTensors {
     public static Map<String, Long> storedRowBytes(List<TensorInfo> infos, Map<String, Treatment> treatments) {
         Map<String, Long> out = new HashMap<>();
         for (TensorInfo t : infos) {
-            out.put(t.name(), QuantDetails.storedRowBytes(treatments.get(t.name()), t));
+            out.put(t.name(), storedRowBytes(treatments.get(t.name()), t));
         }
         return out;
+    }
+
+    private static long storedRowBytes(Treatment t, TensorInfo info) {
+        if (t instanceof Scheme s) { // MERGE-TODO: RowLayout
+            int n = Math.toIntExact(info.rowLength());
+            long groups = s.groupCount(n);
+            return s.codeBytes(n) + groups * s.scaleFormat().bytes() + (s.hasZeros() ? groups : 0);
+        }
+        return info.rowBytes();
     }
 
     /** The range of every per-tensor-scheme tensor, from {@code calibrate}'s tensor table. */
@@ -36,8 +48,9 @@ public final class QuantizedTensors {
         HashMap<String, Clip> clips = new HashMap<>();
         for (Row r : spark.read().schema(StatsTables.TENSORS).parquet(statsDir + "/" + StatsTables.TENSORS_DIR)
                 .select("tensor", "min", "max", "abs_max").collectAsList()) {
-            if (treatments.get(r.getString(0)) instanceof Scheme s && s.granularity() == Granularity.TENSOR) {
-                clips.put(r.getString(0), s.symmetric() ? Clip.abs(r.getFloat(3)) : new Clip(r.getFloat(1), r.getFloat(2)));
+            String tensor = r.getAs("tensor");
+            if (treatments.get(tensor) instanceof Scheme s && s.granularity() == Granularity.TENSOR) {
+                clips.put(tensor, s.symmetric() ? Clip.abs(r.<Float>getAs("abs_max")) : new Clip(r.getAs("min"), r.getAs("max")));
             }
         }
         treatments.forEach((name, t) -> {
@@ -61,9 +74,9 @@ public final class QuantizedTensors {
             }
         });
         Dataset<Row> channels = spark.read().schema(StatsTables.CHANNELS).parquet(statsDir + "/" + StatsTables.CHANNELS_DIR)
-                .select("tensor", "row", "p99_abs", "p999_abs");
+                .select(TensorTable.TENSOR, TensorTable.ROW, P99_ABS, P999_ABS);
         return rows.join(channels, CollectionConverters.asScala(List.of(TensorTable.TENSOR, TensorTable.ROW)).toSeq(), "left")
                 .select(functions.col(TensorTable.TENSOR), functions.col(TensorTable.ROW), functions.col(TensorTable.DTYPE),
-                        functions.col(TensorTable.DATA), functions.col("p99_abs"), functions.col("p999_abs"));
+                        functions.col(TensorTable.DATA), functions.col(P99_ABS), functions.col(P999_ABS));
     }
 }

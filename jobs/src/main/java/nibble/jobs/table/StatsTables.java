@@ -1,20 +1,23 @@
 package nibble.jobs.table;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
+import nibble.common.json.Json;
 import nibble.common.stats.ChannelStats;
-import nibble.common.stats.ErrorStats;
 import nibble.common.stats.TensorStats;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
@@ -25,6 +28,8 @@ import nibble.common.table.Manifest;
  * Column names are the Java fields' in snake_case.
  */
 public final class StatsTables {
+    /** The record file, written last. */
+    public static final String RECORD = "stats.json";
     public static final String CHANNELS_DIR = "channels";
     public static final String TENSORS_DIR = "tensors";
     public static final String FORMAT = "nibble-weight-stats";
@@ -58,8 +63,6 @@ public final class StatsTables {
             .add("max_channel_kurtosis", DataTypes.DoubleType, false)
             .add("outlier_channels", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private StatsTables() {
     }
 
@@ -73,10 +76,10 @@ public final class StatsTables {
                 s.p99Abs(), s.p999Abs());
     }
 
-    /** A channel row back as statistics (columns in {@link #CHANNELS} order). */
+    /** A channel row, read with the {@link #CHANNELS} schema, back as statistics. */
     public static ChannelStats channelStats(Row r) {
-        return new ChannelStats(r.getLong(2), r.getFloat(3), r.getFloat(4), r.getFloat(5), r.getDouble(6), r.getDouble(7),
-                r.getDouble(8), r.getFloat(9), r.getFloat(10));
+        return new ChannelStats(r.getAs("count"), r.getAs("min"), r.getAs("max"), r.getAs("abs_max"), r.getAs("mean"),
+                r.getAs("std"), r.getAs("kurtosis"), r.getAs("p99_abs"), r.getAs("p999_abs"));
     }
 
     public static Row tensorRow(String tensor, TensorStats s) {
@@ -89,23 +92,22 @@ public final class StatsTables {
     }
 
     /** The table checksums a {@code stats.json} was computed for. */
-    @SuppressWarnings("unchecked")
-    public static Map<String, String> readChecksums(Path record, org.apache.hadoop.conf.Configuration conf) throws java.io.IOException {
-        org.apache.hadoop.fs.FileSystem fs = record.getFileSystem(conf);
+    public static Map<String, String> readChecksums(Path record, Configuration conf) throws IOException {
+        FileSystem fs = record.getFileSystem(conf);
         if (fs.getFileStatus(record).getLen() > Manifest.MAX_BYTES) {
-            throw new nibble.common.InvalidInputException(record + ": larger than " + Manifest.MAX_BYTES + " bytes");
+            throw new InvalidInputException(record + ": larger than " + Manifest.MAX_BYTES + " bytes");
         }
-        try (java.io.InputStream in = fs.open(record)) {
-            Map<String, Object> root = JSON.readValue(in, Map.class);
-            Object table = root.get("table");
-            Object checksums = table instanceof Map<?, ?> t ? t.get("checksums") : null;
-            if (!(checksums instanceof Map<?, ?>)) {
-                throw new nibble.common.InvalidInputException(record + ": field 'table.checksums' is missing");
-            }
-            return new LinkedHashMap<>((Map<String, String>) checksums);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new nibble.common.InvalidInputException(record + ": not valid JSON");
+        byte[] bytes;
+        try (InputStream in = fs.open(record)) {
+            bytes = in.readAllBytes();
         }
+        JsonNode checksums = Json.parseObject(bytes, record.toString()).path("table").path("checksums");
+        if (!checksums.isObject()) {
+            throw new InvalidInputException(record + ": field 'table.checksums' is missing");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        checksums.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
     }
 
     /** {@code stats.json}: what was measured, from which table, and where the files are. */
@@ -116,9 +118,7 @@ public final class StatsTables {
         root.put("format_version", 1);
         Map<String, Object> table = new LinkedHashMap<>();
         table.put("uri", input);
-        Map<String, String> checksums = new LinkedHashMap<>();
-        manifest.tensors().forEach(e -> checksums.put(e.info().name(), e.checksum()));
-        table.put("checksums", checksums);
+        table.put("checksums", manifest.checksums());
         root.put("table", table);
         root.put("outlier_factor", outlierFactor);
         List<Map<String, Object>> tensors = new ArrayList<>();
@@ -132,7 +132,7 @@ public final class StatsTables {
             e.put("channels", s.channels());
             e.put("abs_max", s.absMax());
             e.put("std", s.std());
-            e.put("max_channel_kurtosis", ErrorStats.finiteOrNull(s.maxChannelKurtosis()));
+            e.put("max_channel_kurtosis", Json.finite(s.maxChannelKurtosis()));
             e.put("outlier_channels", s.outlierChannels().length);
             tensors.add(e);
         }
@@ -146,10 +146,6 @@ public final class StatsTables {
             fileList.add(e);
         }
         root.put("files", fileList);
-        try {
-            return (JSON.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return Json.write(root);
     }
 }

@@ -20,20 +20,20 @@ import nibble.common.table.Manifest;
 /**
  * Writes a table so that a failed run never leaves one that looks complete: Spark writes into a
  * hidden sibling folder, and only after the data is verified are the files moved into the output,
- * renamed to {@code tensors/part-NNNNN.parquet} by plan index, and the manifest written last.
+ * renamed to {@code tensors/part-NNNNN.parquet} by plan index, and the manifest written last. Use it
+ * in try-with-resources: closing a committer that did not commit deletes the temporary folder and
+ * leaves the output as it was.
  */
-public final class TableCommitter {
-    /** The record file of a statistics folder (see CalibrateJob). */
-    public static final String STATS_RECORD = "stats.json";
-
+public final class TableCommitter implements AutoCloseable {
     /** Entries that may sit in a folder that --overwrite is allowed to replace. */
-    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS", "stats", "channels", STATS_RECORD,
+    private static final Set<String> OWN_ENTRIES = Set.of(Manifest.FILE_NAME, Manifest.DATA_DIR, "_SUCCESS", "stats", StatsTables.CHANNELS_DIR, StatsTables.RECORD,
             "report.json", "report.md", "report.html");
 
     private final FileSystem fs;
     private final Path out;
     private final Path tmp;
     private final boolean overwrite;
+    private boolean committed;
 
     private TableCommitter(FileSystem fs, Path out, boolean overwrite) {
         this.fs = fs;
@@ -58,7 +58,7 @@ public final class TableCommitter {
                 throw new InvalidInputException(output + ": output exists and is a file");
             }
             FileStatus[] entries = fs.listStatus(out);
-            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, STATS_RECORD))
+            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, StatsTables.RECORD))
                     || fs.exists(new Path(out, "report.json"));
             if (complete && !overwrite) {
                 throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
@@ -152,10 +152,15 @@ public final class TableCommitter {
             throw new IOException("could not move " + recordName + " into " + out);
         }
         fs.delete(tmp, true);
+        committed = true;
     }
 
-    /** Deletes the temporary folder after a failure; the output is left as it was. */
-    public void abort() {
+    /** Unless the output was committed, deletes the temporary folder; the output is left as it was. */
+    @Override
+    public void close() {
+        if (committed) {
+            return;
+        }
         try {
             fs.delete(tmp, true);
         } catch (IOException ignored) {

@@ -30,6 +30,26 @@ public final class TensorTable {
     private TensorTable() {
     }
 
+    /** The tensor name of any Nibble row: every table and intermediate row starts with {@code tensor, row}. */
+    public static String tensor(Row r) {
+        return r.getString(0);
+    }
+
+    /** The row index of any Nibble row (see {@link #tensor(Row)}). */
+    public static long row(Row r) {
+        return r.getLong(1);
+    }
+
+    /** The dtype column of a row read with a schema (a table's rows, or a join of them). */
+    public static String dtype(Row r) {
+        return r.getAs(DTYPE);
+    }
+
+    /** The data column of a row read with a schema. */
+    public static byte[] data(Row r) {
+        return r.getAs(DATA);
+    }
+
     /** True when {@code dir} holds a manifest, i.e. is a complete table. */
     public static boolean isTable(String dir, Configuration conf) throws IOException {
         Path p = new Path(dir, Manifest.FILE_NAME);

@@ -1,27 +1,30 @@
-package nibble.jobs;
+package nibble.jobs.action;
 
 import java.io.Serializable;
 import java.util.HashMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
+import nibble.common.Floats;
 import nibble.common.InvalidInputException;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
 import nibble.common.quant.QuantizedRow;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.RangeMethod;
-import nibble.common.Floats;
 import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
 import nibble.common.stats.ErrorStats;
-import nibble.jobs.spark.PartitionErrors;
+import nibble.jobs.spark.RowError;
+import nibble.jobs.table.QuantizedTensors;
+import nibble.jobs.table.TensorTable;
 
 /**
  * The per-row work of {@code quantize}: decode a row, quantize it with its tensor's scheme (or
  * carry it over when the recipe keeps the tensor), and measure the reconstruction error in the same
- * pass. It runs before the shuffle into plan order, so the shuffle carries packed rows. Input rows are {@code tensor, row, dtype, data} and, when a recipe clips at a
- * percentile, the channel's {@code p99_abs, p999_abs}.
+ * pass. It runs before the shuffle into plan order, so the shuffle carries packed rows. Input rows
+ * are a dense table's and, when a recipe clips at a percentile, the channel's clip columns
+ * ({@link QuantizedTensors#withChannelClips}).
  */
 final class RowQuantizer implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -37,25 +40,25 @@ final class RowQuantizer implements Serializable {
         this.tensorClips = tensorClips;
     }
 
-    /** The row's quantized-table row, with its reconstruction error as in {@link PartitionErrors#withError}. */
-    Row quantizeRow(Row r) {
-        String tensor = r.getString(0);
-        long row = r.getLong(1);
-        String dtype = r.getString(2);
-        byte[] data = (byte[]) r.get(3);
+    /** The row's quantized-table row and its reconstruction error (none for kept tensors). */
+    RowError quantizeRow(Row r) {
+        String tensor = TensorTable.tensor(r);
+        long row = TensorTable.row(r);
+        String dtype = TensorTable.dtype(r);
+        byte[] data = TensorTable.data(r);
         Treatment t = treatments.get(tensor);
         if (t == null) {
             throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
         }
         if (t.isKeep()) {
-            return PartitionErrors.withError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
+            return new RowError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
         }
         Scheme scheme = (Scheme) t;
         float[] values = Floats.decode(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
         Quantizer.requireFinite(tensor, row, values);
         QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
         ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
-        return PartitionErrors.withError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
+        return new RowError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
     }
 
     private Clip clip(Scheme scheme, String tensor, Row r) {
@@ -63,10 +66,11 @@ final class RowQuantizer implements Serializable {
             return tensorClips.get(tensor);
         }
         if (scheme.range() == RangeMethod.PERCENTILE) {
-            if (r.isNullAt(4)) {
-                throw new InvalidInputException("statistics: no channel statistics for tensor '" + tensor + "' row " + r.getLong(1));
+            Float clip = r.getAs(scheme.percentile() == 99.0 ? QuantizedTensors.P99_ABS : QuantizedTensors.P999_ABS);
+            if (clip == null) {
+                throw new InvalidInputException("statistics: no channel statistics for tensor '" + tensor + "' row " + TensorTable.row(r));
             }
-            return Clip.abs(scheme.percentile() == 99.0 ? r.getFloat(4) : r.getFloat(5));
+            return Clip.abs(clip);
         }
         return null;
     }

@@ -1,4 +1,4 @@
-package nibble.common.model;
+package nibble.common.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

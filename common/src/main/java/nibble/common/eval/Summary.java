@@ -1,4 +1,4 @@
-package nibble.common.model;
+package nibble.common.eval;
 
 import java.io.Serializable;
 import java.util.Arrays;

@@ -1,14 +1,14 @@
-package nibble.jobs;
+package nibble.jobs.action;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
+import nibble.common.eval.SequenceStats;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.Sampler;
-import nibble.common.model.SequenceStats;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.SerializableConf;
 import scala.Tuple2;

@@ -1,4 +1,4 @@
-package nibble.common.model;
+package nibble.common.eval;
 
 /**
  * How a quantized model's next-token distribution Q departs from the original's P at one position,

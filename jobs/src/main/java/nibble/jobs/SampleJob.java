@@ -1,0 +1,48 @@
+package nibble.jobs;
+
+import nibble.jobs.action.SampleAction;
+import nibble.jobs.action.SampleArgs;
+import nibble.jobs.action.SampleResult;
+import nibble.jobs.cli.Console;
+import nibble.jobs.cli.Options;
+
+/** {@code nibble sample}, and its {@code spark-submit} main: flags to {@link SampleArgs}, {@link SampleAction}. */
+public final class SampleJob implements Command<SampleArgs> {
+    private static final Options.Spec SPEC = Options.spec("sample",
+                    "Sample token sequences from a model table with a seed (evaluation or calibration data).")
+            .value("model", "URI", null, "dense tensor table of the model (required)")
+            .value("output", "URI", null, "folder to write (required)")
+            .value("sequences", "N", "64", "number of sequences")
+            .value("sequence-length", "N", "128", "tokens per sequence")
+            .value("seed", "N", "1234", "seed")
+            .value("temperature", "T", "1.0", "sampling temperature")
+            .flag("overwrite", "replace sequences already at --output");
+
+    public static void main(String[] args) {
+        Nibble.submit("sample", args);
+    }
+
+    @Override
+    public Options.Spec spec() {
+        return SPEC;
+    }
+
+    @Override
+    public SampleArgs args(Options o) {
+        return new SampleArgs(o.require("model"), o.require("output"), (int) o.getLong("sequences"), (int) o.getLong("sequence-length"),
+                o.getLong("seed"), (float) o.getDouble("temperature"), o.flag("overwrite"));
+    }
+
+    @Override
+    public String plan(SampleArgs a) {
+        return "sample " + a.sequences() + " sequences of " + a.sequenceLength() + " tokens from " + a.model() + " with seed " + a.seed()
+                + " into " + a.output();
+    }
+
+    @Override
+    public void run(SampleArgs a, Console console) throws Exception {
+        SampleResult r = Command.onSpark("sample", console, spark -> SampleAction.execute(spark, a));
+        console.progress("sample", "wrote " + r.args().sequences() + " sequences of " + r.args().sequenceLength() + " tokens to "
+                + r.args().output());
+    }
+}

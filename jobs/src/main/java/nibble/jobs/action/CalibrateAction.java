@@ -1,0 +1,97 @@
+package nibble.jobs.action;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import nibble.common.DType;
+import nibble.common.Floats;
+import nibble.common.TensorInfo;
+import nibble.common.stats.ChannelStats;
+import nibble.common.stats.TensorStats;
+import nibble.common.table.FilePlan;
+import nibble.common.table.Manifest;
+import nibble.common.table.ShardPlanner;
+import nibble.jobs.spark.JobDescription;
+import nibble.jobs.table.PlannedRows;
+import nibble.jobs.table.StatsTables;
+import nibble.jobs.table.TableCommitter;
+import nibble.jobs.table.TensorTable;
+import scala.Tuple2;
+
+/**
+ * {@code calibrate}: per-channel weight statistics of a tensor table (min, max, absmax, mean, std,
+ * excess kurtosis, p99 and p99.9 of |w|), and per tensor the same merged plus its outlier channels.
+ * Written as two Parquet tables and {@code stats.json} ({@link StatsTables}).
+ */
+public final class CalibrateAction {
+    private CalibrateAction() {
+    }
+
+    public static CalibrateResult execute(SparkSession spark, CalibrateArgs args) throws IOException {
+        String input = args.input();
+        Manifest manifest = TensorTable.readManifest(input, spark.sparkContext().hadoopConfiguration());
+        List<TensorInfo> infos = manifest.tensorInfos();
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(),
+                spark.sparkContext().hadoopConfiguration())) {
+            List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
+            String channelsDir = committer.tempDir(StatsTables.CHANNELS_DIR);
+            JobDescription.run(spark, "channel statistics", () -> {
+                JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD().map(CalibrateAction::channelRow),
+                        r -> r, input, infos, plans);
+                spark.createDataFrame(channels, StatsTables.CHANNELS).write().parquet(channelsDir);
+            });
+            Map<String, TensorStats> tensors = JobDescription.run(spark, "tensor statistics", () -> {
+                Map<String, TensorStats> merged = tensorStats(spark, channelsDir, args.outlierFactor());
+                List<Row> tensorRows = new ArrayList<>();
+                for (TensorInfo t : infos) {
+                    TensorStats s = merged.get(t.name());
+                    if (s != null) {
+                        tensorRows.add(StatsTables.tensorRow(t.name(), s));
+                    }
+                }
+                spark.createDataFrame(tensorRows, StatsTables.TENSORS).coalesce(1).write()
+                        .parquet(committer.tempDir(StatsTables.TENSORS_DIR));
+                return merged;
+            });
+            Map<String, List<FilePlan>> folders = new LinkedHashMap<>();
+            folders.put(StatsTables.CHANNELS_DIR, plans);
+            folders.put(StatsTables.TENSORS_DIR, List.of(new FilePlan(0, List.of())));
+            committer.commit(folders, StatsTables.RECORD,
+                    files -> StatsTables.record(input, manifest, args.outlierFactor(), infos, tensors, files));
+            return new CalibrateResult(args, infos, tensors);
+        }
+    }
+
+    private static Row channelRow(Row r) {
+        String tensor = TensorTable.tensor(r);
+        float[] values = Floats.decode(TensorTable.data(r), DType.parse(TensorTable.dtype(r), tensor),
+                tensor + " row " + TensorTable.row(r));
+        return StatsTables.channelRow(tensor, TensorTable.row(r), ChannelStats.of(values));
+    }
+
+    /** Merges each tensor's channel statistics, read back from the written channel table. */
+    private static Map<String, TensorStats> tensorStats(SparkSession spark, String channelsDir, double factor) {
+        List<Tuple2<String, TensorStats>> merged = spark.read().schema(StatsTables.CHANNELS).parquet(channelsDir).javaRDD()
+                .mapToPair(r -> new Tuple2<>(TensorTable.tensor(r), new Tuple2<>(TensorTable.row(r), StatsTables.channelStats(r))))
+                .groupByKey()
+                .map(g -> {
+                    List<Tuple2<Long, ChannelStats>> rows = new ArrayList<>();
+                    g._2().forEach(rows::add);
+                    rows.sort(Comparator.comparingLong(Tuple2::_1));
+                    List<ChannelStats> stats = new ArrayList<>(rows.size());
+                    rows.forEach(t -> stats.add(t._2()));
+                    return new Tuple2<>(g._1(), TensorStats.of(stats, factor));
+                })
+                .collect();
+        Map<String, TensorStats> out = new HashMap<>();
+        merged.forEach(t -> out.put(t._1(), t._2()));
+        return out;
+    }
+}

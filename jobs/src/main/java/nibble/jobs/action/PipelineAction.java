@@ -1,0 +1,55 @@
+package nibble.jobs.action;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import nibble.common.json.Json;
+import nibble.jobs.io.Uris;
+
+/**
+ * {@code pipeline}: every stage in one Spark application, following the registry convention
+ * ({@link RegistryLayout}, docs/REGISTRY.md): shard, calibrate, quantize and evaluate, each an
+ * action called with its arguments, and {@code _SUCCESS} written last when the gate passes. A
+ * version that already has {@code _SUCCESS} is left alone unless {@link PipelineArgs#force}.
+ */
+public final class PipelineAction {
+    private PipelineAction() {
+    }
+
+    public static PipelineResult execute(SparkSession spark, PipelineArgs args) throws IOException {
+        return execute(spark, args, Notes.NONE);
+    }
+
+    public static PipelineResult execute(SparkSession spark, PipelineArgs args, Notes notes) throws IOException {
+        Path marker = new Path(args.layout().success());
+        FileSystem fs = marker.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        if (fs.exists(marker) && !args.force()) {
+            return PipelineResult.alreadyComplete(args);
+        }
+        fs.delete(marker, false);
+        notes.note("pipeline", "stage shard");
+        ShardResult shard = ShardAction.execute(spark, args.shard(), notes);
+        notes.note("pipeline", "stage calibrate");
+        CalibrateResult calibrate = CalibrateAction.execute(spark, args.calibrate());
+        notes.note("pipeline", "stage quantize");
+        QuantizeResult quantize = QuantizeAction.execute(spark, args.quantize());
+        notes.note("pipeline", "stage evaluate");
+        EvaluateResult evaluate = EvaluateAction.execute(spark, args.evaluate(), notes);
+        if (evaluate.passed()) {
+            writeMarker(fs, marker, args);
+        }
+        return new PipelineResult(args, false, shard, calibrate, quantize, evaluate);
+    }
+
+    private static void writeMarker(FileSystem fs, Path marker, PipelineArgs args) throws IOException {
+        ObjectNode m = Json.object();
+        m.put("input", Uris.redact(args.input()));
+        m.put("recipe", args.recipeName());
+        try (OutputStream out = fs.create(marker, true)) {
+            out.write(Json.write(m));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package nibble.jobs.action;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import nibble.common.InvalidInputException;
+import nibble.common.TensorInfo;
+import nibble.common.quant.Clip;
+import nibble.common.quant.Granularity;
+import nibble.common.quant.RangeMethod;
+import nibble.common.quant.Scheme;
+import nibble.common.quant.Treatment;
+import nibble.common.stats.ErrorStats;
+import nibble.common.table.FilePlan;
+import nibble.common.table.Manifest;
+import nibble.common.table.QuantDetails;
+import nibble.common.table.ShardPlanner;
+import nibble.common.table.TensorEntry;
+import nibble.jobs.io.Uris;
+import nibble.jobs.spark.JobDescription;
+import nibble.jobs.spark.PartitionErrors;
+import nibble.jobs.table.PlannedRows;
+import nibble.jobs.table.QuantTable;
+import nibble.jobs.table.QuantizedTensors;
+import nibble.jobs.table.StatsTables;
+import nibble.jobs.table.TableCommitter;
+import nibble.jobs.table.TableVerifier;
+import nibble.jobs.table.TensorTable;
+
+/**
+ * {@code quantize}: a dense tensor table and a recipe in, a quantized table out (nibble-packed codes,
+ * scales, zero-points; kept tensors carried over unchanged). Each row is quantized as it is read
+ * ({@link RowQuantizer}), its reconstruction error measured in the same pass; then the packed rows
+ * and their errors go through one shuffle into file-plan order ({@link PlannedRows}) and are
+ * written. The manifest records each tensor's scheme, bits per weight, error and checksums.
+ */
+public final class QuantizeAction {
+    private QuantizeAction() {
+    }
+
+    public static QuantizeResult execute(SparkSession spark, QuantizeArgs args) throws IOException {
+        String input = args.input();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        long started = System.nanoTime();
+        Manifest in = TensorTable.readManifest(input, conf);
+        if (in.kind() != Manifest.Kind.DENSE) {
+            throw new InvalidInputException(input + ": quantize reads dense tables; this one is '" + in.kind().label() + "'");
+        }
+        List<TensorInfo> infos = in.tensorInfos();
+        HashMap<String, Treatment> treatments = new HashMap<>();
+        for (TensorInfo t : infos) {
+            treatments.put(t.name(), args.recipe().schemeFor(t.name(), t.shape()));
+        }
+        Dataset<Row> rows = TensorTable.read(spark, input);
+        HashMap<String, Clip> tensorClips = new HashMap<>();
+        if (needs(treatments, s -> s.granularity() == Granularity.TENSOR)) {
+            tensorClips = QuantizedTensors.tensorClips(spark, requireStats(args, conf, in), treatments);
+        }
+        if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
+            rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(args, conf, in), treatments);
+        }
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf)) {
+            Map<String, Long> storedBytes = QuantizedTensors.storedRowBytes(infos, treatments);
+            List<FilePlan> plans = ShardPlanner.plan(infos, t -> storedBytes.get(t.name()), args.targetFileBytes());
+            PartitionErrors errors = new PartitionErrors();
+            spark.sparkContext().register(errors, "quantization error");
+            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, input);
+            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().map(quantizer::quantizeRow), e -> e.row(), input, infos, plans)
+                    .mapPartitions(errors::collect);
+            JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
+                    .option("compression", "uncompressed")
+                    .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
+                    .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
+                    .parquet(committer.tempDataDir()));
+            Map<String, String> checksums = verify(spark, committer, input, infos, storedBytes);
+            Map<String, ErrorStats> error = errors.byTensor();
+            List<TensorEntry> entries = new ArrayList<>();
+            for (TensorEntry e : in.tensors()) {
+                String name = e.info().name();
+                entries.add(new TensorEntry(e.info(), checksums.get(name), e.sourceName(),
+                        QuantDetails.of(treatments.get(name), e, storedBytes.get(name), error.get(name))));
+            }
+            Map<String, Object> source = new LinkedHashMap<>();
+            source.put("format", Manifest.FORMAT);
+            source.put("uri", Uris.redact(input));
+            source.put("recipe", args.recipeName());
+            source.put("recipe_text", args.recipe().source());
+            source.put("origin", in.source());
+            Manifest m = committer.commit(plans, files -> new Manifest(Manifest.Kind.QUANTIZED, source, in.architecture(), entries, files));
+            return new QuantizeResult(args, in, m, System.nanoTime() - started);
+        }
+    }
+
+    private static Map<String, String> verify(SparkSession spark, TableCommitter committer, String input, List<TensorInfo> infos,
+                                              Map<String, Long> storedBytes) {
+        try {
+            return JobDescription.run(spark, "verify and checksum", () -> TableVerifier.checksums(spark, committer.tempDataDir(),
+                    QuantTable.SCHEMA, List.of(TensorTable.DATA, QuantTable.CODES, QuantTable.SCALES, QuantTable.ZEROS), infos,
+                    storedBytes));
+        } catch (TableVerifier.TableMismatchException e) {
+            throw new InvalidInputException(input + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean needs(Map<String, Treatment> treatments, Predicate<Scheme> p) {
+        return treatments.values().stream().anyMatch(t -> t instanceof Scheme s && p.test(s));
+    }
+
+    private static String requireStats(QuantizeArgs args, Configuration conf, Manifest table) throws IOException {
+        String statsDir = args.stats();
+        Path record = new Path(statsDir, StatsTables.RECORD);
+        if (!record.getFileSystem(conf).exists(record)) {
+            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName()
+                    + "' needs weight statistics and there are none here (run nibble calibrate first, or pass --stats)");
+        }
+        if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
+            throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
+        }
+        return statsDir;
+    }
+}

@@ -1,0 +1,105 @@
+package nibble.jobs.action;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import nibble.common.json.Json;
+import nibble.common.model.ActivationQuant;
+import nibble.common.model.LlamaModel;
+import nibble.common.model.Sampler;
+import nibble.common.table.FilePlan;
+import nibble.jobs.io.Uris;
+import nibble.jobs.model.TableModels;
+import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.TableCommitter;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * {@code sample}: token sequences sampled from a model with a seed, for models whose tokenizer is not
+ * at hand. Writes {@code sequences/} (Parquet: {@code seq} int64, {@code tokens} array&lt;int&gt;) and
+ * {@code sample.json} (model, seed, counts), which {@code evaluate --data} reads ({@link #read}). Use a
+ * different seed for calibration and evaluation sequences.
+ */
+public final class SampleAction {
+    public static final String RECORD = "sample.json";
+    public static final String DIR = "sequences";
+    static final StructType SCHEMA = new StructType()
+            .add("seq", DataTypes.LongType, false)
+            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+
+    private SampleAction() {
+    }
+
+    public static SampleResult execute(SparkSession spark, SampleArgs args) throws IOException {
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration())) {
+            SerializableConf conf = new SerializableConf(spark.sparkContext().hadoopConfiguration());
+            String model = args.model();
+            int length = args.sequenceLength();
+            long seed = args.seed();
+            float temperature = args.temperature();
+            List<Long> ids = new ArrayList<>();
+            for (long i = 0; i < args.sequences(); i++) {
+                ids.add(i);
+            }
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            List<Row> rows = jsc.parallelize(ids, Math.min(args.sequences(), 4 * jsc.defaultParallelism())).mapPartitions(it -> {
+                LlamaModel m = TableModels.get(model, ActivationQuant.NONE, conf.get());
+                List<Row> out = new ArrayList<>();
+                while (it.hasNext()) {
+                    long i = it.next();
+                    int[] tokens = Sampler.sample(m, length, SequenceEval.sequenceSeed(seed, i), temperature);
+                    out.add(RowFactory.create(i, CollectionConverters.asScala(Arrays.stream(tokens).boxed().toList()).toSeq()));
+                }
+                return out.iterator();
+            }).collect();
+            spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(committer.tempDir(DIR));
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("format", "nibble-sequences");
+            record.put("model", Uris.redact(model));
+            record.put("seed", seed);
+            record.put("sequences", args.sequences());
+            record.put("sequence_length", length);
+            record.put("temperature", temperature);
+            committer.commit(Map.of(DIR, List.of(new FilePlan(0, List.of()))), RECORD, files -> Json.write(record));
+            return new SampleResult(args);
+        }
+    }
+
+    /**
+     * The token sequences in {@code dir}, in {@code seq} order when there is one: a folder this
+     * action wrote, or any Parquet with a {@code tokens} array&lt;int&gt; column.
+     */
+    static List<int[]> read(SparkSession spark, String dir) {
+        String data = dir;
+        try {
+            Path record = new Path(dir, RECORD);
+            if (record.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(record)) {
+                data = new Path(dir, DIR).toString();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Dataset<Row> rows = spark.read().parquet(data);
+        if (Arrays.asList(rows.columns()).contains("seq")) {
+            rows = rows.orderBy("seq");
+        }
+        List<int[]> out = new ArrayList<>();
+        for (Row r : rows.select("tokens").collectAsList()) {
+            List<Integer> list = r.getList(0);
+            out.add(list.stream().mapToInt(Integer::intValue).toArray());
+        }
+        return out;
+    }
+}

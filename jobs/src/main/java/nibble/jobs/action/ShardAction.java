@@ -1,0 +1,134 @@
+package nibble.jobs.action;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import nibble.common.InvalidInputException;
+import nibble.common.TensorInfo;
+import nibble.common.format.CheckpointHeader;
+import nibble.common.format.CheckpointReader;
+import nibble.common.format.SourceTensor;
+import nibble.common.table.FilePlan;
+import nibble.common.table.Manifest;
+import nibble.common.table.ShardPlanner;
+import nibble.common.table.TensorEntry;
+import nibble.jobs.io.HadoopCheckpointFiles;
+import nibble.jobs.io.Uris;
+import nibble.jobs.spark.JobDescription;
+import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.PlannedRows;
+import nibble.jobs.table.SourceRows;
+import nibble.jobs.table.TableCommitter;
+import nibble.jobs.table.TableVerifier;
+import nibble.jobs.table.TensorTable;
+
+/**
+ * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}) or an existing
+ * tensor table in, a tensor table out. The driver reads only headers and plans files of about
+ * {@link ShardArgs#targetFileBytes} each; tasks read their row ranges with positioned reads
+ * ({@link SourceRows}), or a table's rows are brought into plan order ({@link PlannedRows}); the
+ * written table is read back and checksummed before it is committed.
+ */
+public final class ShardAction {
+    private ShardAction() {
+    }
+
+    public static ShardResult execute(SparkSession spark, ShardArgs args) throws IOException {
+        return execute(spark, args, Notes.NONE);
+    }
+
+    public static ShardResult execute(SparkSession spark, ShardArgs args, Notes notes) throws IOException {
+        long started = System.nanoTime();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf)) {
+            Manifest m = TensorTable.isTable(args.input(), conf)
+                    ? reshard(spark, args, committer)
+                    : shard(spark, args, committer, notes);
+            return new ShardResult(args, m, System.nanoTime() - started);
+        }
+    }
+
+    private static Manifest shard(SparkSession spark, ShardArgs args, TableCommitter committer, Notes notes) throws IOException {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        HadoopCheckpointFiles files = HadoopCheckpointFiles.open(args.input(), conf);
+        CheckpointHeader header = CheckpointReader.read(files);
+        if (header.tensors().isEmpty()) {
+            throw new InvalidInputException(args.input() + ": the checkpoint holds no tensors");
+        }
+        List<TensorInfo> infos = new ArrayList<>();
+        for (SourceTensor t : header.tensors()) {
+            infos.add(t.info());
+        }
+        List<FilePlan> plans = ShardPlanner.plan(infos, args.targetFileBytes());
+        notes.note("shard", header.format() + " checkpoint: " + infos.size() + " tensors in "
+                + header.files().size() + " file(s); " + plans.size() + " output file(s)");
+        SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf));
+        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(plans, plans.size())
+                .flatMap(source::rows);
+        write(spark, rows, args.compression(), committer, "read source, write tensors");
+        Map<String, String> checksums = verify(spark, committer, infos, null);
+        Map<String, Object> src = new LinkedHashMap<>();
+        src.put("format", header.format());
+        src.put("uri", Uris.redact(args.input()));
+        src.put("files", header.files());
+        List<TensorEntry> entries = new ArrayList<>();
+        for (SourceTensor t : header.tensors()) {
+            entries.add(new TensorEntry(t.info(), checksums.get(t.info().name()), t.sourceName(), null));
+        }
+        return committer.commit(plans, written -> new Manifest(Manifest.Kind.DENSE, src, header.architecture(), entries, written));
+    }
+
+    private static Manifest reshard(SparkSession spark, ShardArgs args, TableCommitter committer) throws IOException {
+        String input = args.input();
+        Manifest in = TensorTable.readManifest(input, spark.sparkContext().hadoopConfiguration());
+        if (in.kind() != Manifest.Kind.DENSE) {
+            throw new InvalidInputException(input + ": shard re-shards dense tables; this one is '" + in.kind().label() + "'");
+        }
+        List<TensorInfo> infos = in.tensorInfos();
+        List<FilePlan> plans = ShardPlanner.plan(infos, args.targetFileBytes());
+        JavaRDD<Row> rows = PlannedRows.of(TensorTable.read(spark, input), input, infos, plans);
+        write(spark, rows, args.compression(), committer, "re-shard table");
+        Map<String, String> checksums = verify(spark, committer, infos, input);
+        for (TensorEntry e : in.tensors()) {
+            String found = checksums.get(e.info().name());
+            if (!found.equals(e.checksum())) {
+                throw new InvalidInputException(input + ": tensor '" + e.info().name() + "': data checksum "
+                        + found + " does not match the manifest's " + e.checksum());
+            }
+        }
+        Map<String, Object> src = new LinkedHashMap<>();
+        src.put("format", Manifest.FORMAT);
+        src.put("uri", Uris.redact(input));
+        src.put("origin", in.source());
+        return committer.commit(plans, written -> new Manifest(Manifest.Kind.DENSE, src, in.architecture(), in.tensors(), written));
+    }
+
+    private static void write(SparkSession spark, JavaRDD<Row> rows, String codec, TableCommitter committer, String label) {
+        JobDescription.run(spark, label, () -> spark.createDataFrame(rows, TensorTable.SCHEMA).write()
+                .option("compression", codec)
+                .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
+                .parquet(committer.tempDataDir()));
+    }
+
+    /** Reads the written files back; a mismatch is bad input when the input was a table, else a bug. */
+    private static Map<String, String> verify(SparkSession spark, TableCommitter committer, List<TensorInfo> infos,
+                                              String inputTable) {
+        try {
+            return JobDescription.run(spark, "verify and checksum",
+                    () -> TableVerifier.checksums(spark, committer.tempDataDir(), infos));
+        } catch (TableVerifier.TableMismatchException e) {
+            if (inputTable != null) {
+                throw new InvalidInputException(inputTable + ": " + e.getMessage());
+            }
+            throw new IllegalStateException("written table does not match its source: " + e.getMessage(), e);
+        }
+    }
+}
