@@ -41,7 +41,7 @@ class ReportWriterTest {
         assertArrayEquals(a, b);
         assertArrayEquals(a, ReportWriter.json(r));
         String text = new String(a, StandardCharsets.UTF_8);
-        assertTrue(text.startsWith("{\n  \"format\": \"nibble-eval-report\",\n  \"format_version\": 1,\n"), text);
+        assertTrue(text.startsWith("{\n  \"format\" : \"nibble-eval-report\",\n  \"format_version\" : 1,\n"), text);
         assertTrue(text.endsWith("}\n"));
         JsonNode root = JSON.readTree(a);
         assertEquals(List.of("format", "format_version", "original", "quantized", "recipe", "activations", "gate",
@@ -73,7 +73,7 @@ class ReportWriterTest {
         assertEquals(s.tokens(), sum);
         assertTrue(root.get("tensors").get(0).get("layer").isNull());
         assertEquals(0, root.get("layers").get(0).get("layer").asInt());
-        assertTrue(text.contains("\"edges\": [1.0E-6, "), "number arrays stay on one line");
+        assertTrue(text.contains("\"edges\" : [ 1.0E-6, "), "number arrays stay on one line");
     }
 
     @Test

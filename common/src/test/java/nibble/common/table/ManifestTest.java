@@ -71,7 +71,7 @@ class ManifestTest {
         assertEquals(1, back.quantizedCount());
         assertEquals(4 * 64 * 5 / 8 + 64 * 4, back.storedBytes());
         String text = new String(json, StandardCharsets.UTF_8);
-        assertTrue(text.contains("\"scheme\" : {\n        \"bits\" : 4,\n        \"symmetric\" : false,"), text);
+        assertTrue(text.contains("\"scheme\" : {\n      \"bits\" : 4,\n      \"symmetric\" : false,"), text);
         assertMessage(text.replace("\"bits\" : 4,", "\"bits\" : 3,"), "bits must be 4 or 8");
         assertMessage(text.replace("\"treatment\" : \"keep\"", "\"treatment\" : \"drop\""), "treatment");
     }

@@ -35,14 +35,19 @@ public record EvaluateArgs(String original, String quantized, String output, Str
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(activations, "activations");
         Objects.requireNonNull(gate, "gate");
+        requireSampling(sequences, sequenceLength, temperature);
+        if (partitions < 0) {
+            throw new UsageException("--partitions must be 0 or positive");
+        }
+    }
+
+    /** The checks every action that samples sequences makes of its counts and temperature. */
+    static void requireSampling(int sequences, int sequenceLength, float temperature) {
         if (sequences <= 0 || sequenceLength < 2) {
             throw new UsageException("--sequences must be positive and --sequence-length at least 2");
         }
         if (!(temperature >= 0)) {
             throw new UsageException("--temperature must be zero or positive");
-        }
-        if (partitions < 0) {
-            throw new UsageException("--partitions must be 0 or positive");
         }
     }
 

@@ -45,11 +45,16 @@ public final class PipelineAction {
     }
 
     private static void writeMarker(FileSystem fs, Path marker, PipelineArgs args) throws IOException {
+        try (OutputStream out = fs.create(marker, true)) {
+            out.write(marker(args));
+        }
+    }
+
+    /** The {@code _SUCCESS} record: which input and recipe made this version. */
+    static byte[] marker(PipelineArgs args) {
         ObjectNode m = Json.object();
         m.put("input", Uris.redact(args.input()));
         m.put("recipe", args.recipeName());
-        try (OutputStream out = fs.create(marker, true)) {
-            out.write(Json.write(m));
-        }
+        return Json.write(m);
     }
 }

@@ -3,7 +3,6 @@ package nibble.jobs.action;
 import java.util.Objects;
 import nibble.common.quant.Recipe;
 import nibble.common.report.Gate;
-import nibble.jobs.cli.UsageException;
 
 /**
  * What {@link PipelineAction} runs: one source checkpoint into one registry prefix.
@@ -26,9 +25,7 @@ public record PipelineArgs(String input, RegistryLayout layout, String recipeNam
         Objects.requireNonNull(layout, "layout");
         Objects.requireNonNull(recipe, "recipe");
         Objects.requireNonNull(gate, "gate");
-        if (sequences <= 0 || sequenceLength < 2) {
-            throw new UsageException("--sequences must be positive and --sequence-length at least 2");
-        }
+        EvaluateArgs.requireSampling(sequences, sequenceLength, 1f);
     }
 
     public ShardArgs shard() {

@@ -97,7 +97,7 @@ public final class SampleAction {
         }
         List<int[]> out = new ArrayList<>();
         for (Row r : rows.select("tokens").collectAsList()) {
-            List<Integer> list = r.getList(0);
+            List<Integer> list = r.getList(r.fieldIndex("tokens"));
             out.add(list.stream().mapToInt(Integer::intValue).toArray());
         }
         return out;

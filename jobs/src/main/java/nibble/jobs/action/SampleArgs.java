@@ -1,7 +1,6 @@
 package nibble.jobs.action;
 
 import java.util.Objects;
-import nibble.jobs.cli.UsageException;
 
 /**
  * What {@link SampleAction} samples and where it writes.
@@ -20,11 +19,6 @@ public record SampleArgs(String model, String output, int sequences, int sequenc
     public SampleArgs {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(output, "output");
-        if (sequences <= 0 || sequenceLength < 2) {
-            throw new UsageException("--sequences must be positive and --sequence-length at least 2");
-        }
-        if (!(temperature >= 0)) {
-            throw new UsageException("--temperature must be zero or positive");
-        }
+        EvaluateArgs.requireSampling(sequences, sequenceLength, temperature);
     }
 }

@@ -68,7 +68,7 @@ public final class TableVerifier {
         payload.forEach(c -> columns.add(functions.col(c)));
         JavaRDD<Row> rows = spark.read().schema(schema).parquet(dataDir).select(columns.toArray(new Column[0])).javaRDD();
         List<TensorDigest> digests = rows
-                .mapToPair(r -> new Tuple2<>(r.getString(0), rowDigest(r)))
+                .mapToPair(r -> new Tuple2<>(TensorTable.tensor(r), rowDigest(r)))
                 .groupByKey()
                 .map(g -> digest(g._1(), g._2(), infos.value().get(g._1())))
                 .collect();
@@ -93,17 +93,18 @@ public final class TableVerifier {
     private record Expected(long rows, String dtype, long rowBytes) implements Serializable {
     }
 
+    /** A row of {@code tensor, row, dtype} and then the payload columns. */
     private static RowDigest rowDigest(Row r) {
         CRC32C crc = new CRC32C();
         int bytes = 0;
-        for (int i = 3; i < r.length(); i++) {
+        for (int i = r.fieldIndex(TensorTable.DTYPE) + 1; i < r.length(); i++) {
             if (!r.isNullAt(i)) {
                 byte[] b = (byte[]) r.get(i);
                 crc.update(b);
                 bytes += b.length;
             }
         }
-        return new RowDigest(r.getLong(1), r.getString(2), bytes, (int) crc.getValue());
+        return new RowDigest(TensorTable.row(r), TensorTable.dtype(r), bytes, (int) crc.getValue());
     }
 
     private static TensorDigest digest(String tensor, Iterable<RowDigest> rowDigests, Expected info) {
