@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -40,19 +39,9 @@ public final class Json {
         return MAPPER.createObjectNode();
     }
 
-    /** An empty array node. */
-    public static ArrayNode array() {
-        return MAPPER.createArrayNode();
-    }
-
     /** A tree of plain values (maps, lists, strings, numbers, booleans, null). */
     public static JsonNode tree(Object value) {
         return MAPPER.valueToTree(value);
-    }
-
-    /** A tree as plain values: insertion-ordered maps, lists, strings, numbers, booleans, null. */
-    public static Object plain(JsonNode node) {
-        return MAPPER.convertValue(node, Object.class);
     }
 
     /** An object node as an insertion-ordered map of plain values; null for a missing or null node. */

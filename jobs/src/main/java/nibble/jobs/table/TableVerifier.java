@@ -138,15 +138,9 @@ public final class TableVerifier {
     /** The rows of a table do not match what its manifest or source says. */
     public static final class TableMismatchException extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        private final String tensor;
 
         public TableMismatchException(String tensor, String problem) {
             super("tensor '" + tensor + "': " + problem);
-            this.tensor = tensor;
-        }
-
-        public String tensor() {
-            return tensor;
         }
     }
 }
