@@ -85,11 +85,13 @@ class QuantizerGoldenTest {
     }
 
     static double bitsPerWeight(Scheme s, int n) {
-        return s.bitsPerWeight(n);
+        return RowLayout.of(s, n).bitsPerWeight();
     }
 
     static long storedRowBytes(Scheme s, int n) {
-        return QuantDetails.storedRowBytes(s, new nibble.common.TensorInfo("t", nibble.common.DType.F32, new long[] {1, n}));
+        long bytes = RowLayout.of(s, n).storedBytes();
+        assertEquals(QuantDetails.storedRowBytes(s, new nibble.common.TensorInfo("t", nibble.common.DType.F32, new long[] {1, n})), bytes);
+        return bytes;
     }
 
     static final int ROWS = 30;
