@@ -176,7 +176,7 @@ final class TableCodec implements Codec {
         int groups = layout.groupCount();
         for (int g = 0; g < groups; g++) {
             int from = layout.groupStart(g);
-            int to = layout.groupEnd(g);
+            int to = Math.min(layout.groupEnd(g), x.length); // = groupEnd; the bound lets C2 drop range checks
             float gmin = 0f;
             float gmax = 0f;
             if (from < to) {
