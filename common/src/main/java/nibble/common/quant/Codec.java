@@ -33,10 +33,11 @@ interface Codec {
      */
     default void decodeNibbles(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out) {
         float[] lut = new float[16];
+        int len = layout.groupLength();
         for (int g = 0; g < layout.groupCount(); g++) {
             nibbleTable(layout, scales, zeros, g, lut);
             int i = layout.groupStart(g);
-            int to = Math.min(layout.groupEnd(g), out.length); // = groupEnd; the bound lets C2 drop range checks
+            int to = Math.min(i + len, out.length); // layout.groupEnd(g) in the form C2 optimises best
             if ((i & 1) == 1) {
                 out[i] = lut[(codes[i >> 1] >> 4) & 0xf];
                 i++;
