@@ -236,14 +236,15 @@ final class UniformCodec implements Codec {
         int len = layout.groupLength();
         for (int g = 0; g < layout.groupCount(); g++) {
             float scale = layout.scale(scales, g);
-            int to = Math.min(layout.groupStart(g) + len, out.length); // layout.groupEnd(g), as C2 optimises best
+            int from = layout.groupStart(g);
+            int to = Math.min(from + len, out.length); // layout.groupEnd(g) in the form C2 optimises best
             if (unsigned) {
                 int zp = layout.zeroPoint(zeros, g);
-                for (int i = layout.groupStart(g); i < to; i++) {
+                for (int i = from; i < to; i++) {
                     out[i] = (float) ((codes[i] & 0xff) - zp) * scale;
                 }
             } else {
-                for (int i = layout.groupStart(g); i < to; i++) {
+                for (int i = from; i < to; i++) {
                     out[i] = (float) codes[i] * scale;
                 }
             }
