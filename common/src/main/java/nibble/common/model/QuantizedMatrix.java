@@ -1,6 +1,7 @@
 package nibble.common.model;
 
 import nibble.common.quant.Quantizer;
+import nibble.common.quant.RowLayout;
 import nibble.common.quant.Scheme;
 
 /**
@@ -12,6 +13,7 @@ import nibble.common.quant.Scheme;
  */
 public final class QuantizedMatrix implements Linear, Embedding {
     private final Scheme scheme;
+    private final RowLayout layout;
     private final int rows;
     private final int cols;
     private final byte[][] codes;
@@ -27,11 +29,13 @@ public final class QuantizedMatrix implements Linear, Embedding {
         if (codes.length != rows || scales.length != rows || zeros.length != rows) {
             throw new IllegalArgumentException("expected " + rows + " rows of codes, scales and zeros");
         }
+        RowLayout layout = RowLayout.of(scheme, cols);
         for (int r = 0; r < rows; r++) {
-            Quantizer.requireStored(codes[r], scales[r], zeros[r], scheme, cols);
+            layout.requireStored(codes[r], scales[r], zeros[r]);
         }
         this.scheme = scheme;
-        this.fused = scheme.bits() == 4 && (scheme.groupLength(cols) % 4 == 0 || scheme.groupCount(cols) == 1);
+        this.layout = layout;
+        this.fused = scheme.bits() == 4 && (layout.groupLength() % 4 == 0 || layout.groupCount() == 1);
         this.rows = rows;
         this.cols = cols;
         this.codes = codes;
@@ -73,7 +77,7 @@ public final class QuantizedMatrix implements Linear, Embedding {
      */
     private float dotInt4(int r, float[] x, float[] lut) {
         byte[] c = codes[r];
-        int len = scheme.groupLength(cols);
+        int len = layout.groupLength();
         int n4 = cols & ~3;
         float s0 = 0;
         float s1 = 0;
@@ -84,7 +88,7 @@ public final class QuantizedMatrix implements Linear, Embedding {
         int i = 0;
         for (; i < n4; i += 4) {
             if (i >= groupEnd) {
-                Quantizer.nibbleTable(scheme, scales[r], zeros[r], ++g, lut);
+                Quantizer.nibbleTable(layout, scales[r], zeros[r], ++g, lut);
                 groupEnd = (g + 1) * len;
             }
             int b0 = c[i >> 1];
@@ -96,7 +100,7 @@ public final class QuantizedMatrix implements Linear, Embedding {
         }
         for (; i < cols; i++) {
             if (i >= groupEnd) {
-                Quantizer.nibbleTable(scheme, scales[r], zeros[r], ++g, lut);
+                Quantizer.nibbleTable(layout, scales[r], zeros[r], ++g, lut);
                 groupEnd = (g + 1) * len;
             }
             s0 += lut[(c[i >> 1] >> ((i & 1) << 2)) & 0xf] * x[i];

@@ -6,14 +6,5 @@ package nibble.common.quant;
  * absmax (see {@link Nf4} and {@link Log2Code}).
  */
 public enum Codebook {
-    UNIFORM, NF4, LOG2;
-
-    /** The 16-entry table indexed by code, or null for {@link #UNIFORM}. */
-    CodeTable table() {
-        switch (this) {
-            case NF4: return Nf4.CODE;
-            case LOG2: return Log2Code.CODE;
-            default: return null;
-        }
-    }
+    UNIFORM, NF4, LOG2
 }

@@ -22,11 +22,11 @@ public final class Log2Code {
         }
     }
 
-    static final CodeTable CODE = new CodeTable(TABLE);
+    static final TableCodec CODEC = new TableCodec(TABLE);
 
     /** The code of the table entry nearest {@code v} (clamped to [-1, 1]; ties to the lower code). */
     public static int encode(float v) {
-        return CODE.nearest(v);
+        return CODEC.nearest(v);
     }
 
     public static float decode(int code) {

@@ -18,11 +18,11 @@ public final class Nf4 {
         0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
     };
 
-    static final CodeTable CODE = new CodeTable(TABLE);
+    static final TableCodec CODEC = new TableCodec(TABLE);
 
     /** The code of the table entry nearest {@code v} (clamped to [-1, 1]; ties to the lower code). */
     public static int encode(float v) {
-        return CODE.nearest(v);
+        return CODEC.nearest(v);
     }
 
     public static float decode(int code) {

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * One quantized row: the exact bytes of the Parquet columns {@code codes} (packed, see
- * {@link Nibbles}), {@code scales} (one little-endian F16 or F32 per group) and {@code zeros} (one
+ * {@link RowLayout}), {@code scales} (one little-endian F16 or F32 per group) and {@code zeros} (one
  * unsigned zero-point byte per group; null for symmetric schemes).
  */
 public record QuantizedRow(byte[] codes, byte[] scales, byte[] zeros) {

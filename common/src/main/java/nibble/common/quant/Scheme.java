@@ -81,37 +81,19 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         return symmetric && codebook == Codebook.UNIFORM ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
     }
 
-    /** Values per group in a row of {@code rowLength}; the last group may be shorter. */
-    public int groupLength(int rowLength) {
-        return granularity == Granularity.GROUP ? groupSize : Math.max(rowLength, 1);
-    }
-
-    /** Groups (= scales) per row: {@code ceil(rowLength / groupSize)}, or 1. */
+    /** Groups (= scales) per row; {@link RowLayout#groupCount}, kept for {@link QuantDetails}. */
     public int groupCount(int rowLength) {
-        return granularity == Granularity.GROUP ? (rowLength + groupSize - 1) / groupSize : 1;
+        return RowLayout.of(this, rowLength).groupCount();
     }
 
-    /** Bytes of packed codes for a row. */
+    /** Bytes of packed codes for a row; {@link RowLayout#codeBytes}, kept for {@link QuantDetails}. */
     public int codeBytes(int rowLength) {
-        return bits == 4 ? (rowLength + 1) / 2 : rowLength;
+        return RowLayout.of(this, rowLength).codeBytes();
     }
 
-    /** True when the scheme stores a zero-point per group. */
+    /** True when the scheme stores a zero-point per group; {@link RowLayout#hasZeros}, kept for {@link QuantDetails}. */
     public boolean hasZeros() {
-        return !symmetric;
-    }
-
-    /**
-     * Stored bits per weight for a row of this length: packed codes (with the odd-length pad
-     * nibble) plus every scale and zero-point byte the row carries. A per-tensor scale is counted
-     * once per row, as the table stores it.
-     */
-    public double bitsPerWeight(int rowLength) {
-        if (rowLength <= 0) {
-            throw new IllegalArgumentException("row length must be positive, got " + rowLength);
-        }
-        long perGroup = 8L * scaleFormat.bytes() + (hasZeros() ? 8 : 0);
-        return (8.0 * codeBytes(rowLength) + perGroup * groupCount(rowLength)) / rowLength;
+        return RowLayout.of(this, 0).hasZeros();
     }
 
     /** The scheme as one line of recipe JSON ({@link SchemeJson}), for messages and plans. */

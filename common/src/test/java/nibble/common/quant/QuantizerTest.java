@@ -21,7 +21,7 @@ class QuantizerTest {
 
     @Test
     void packsSymmetricNibblesLowFirstWithOffset8() {
-        assertArrayEquals(new byte[] {(byte) 0xF0, 0x08}, Nibbles.pack4(new int[] {-8, 7, 0}, 8));
+        assertArrayEquals(new byte[] {(byte) 0xF0, 0x08}, RowLayout.of(Scheme.channel(4, true), 3).packCodes(new int[] {-8, 7, 0}));
         QuantizedRow q = Quantizer.quantize("t", 0, new float[] {-8f, 7f, 0f}, Scheme.channel(4, true));
         assertArrayEquals(new byte[] {(byte) 0xF0, 0x08}, q.codes());
         assertArrayEquals(new byte[] {0x00, 0x3C}, q.scales()); // F16 1.0, little-endian: -8 / -8
@@ -31,11 +31,19 @@ class QuantizerTest {
 
     @Test
     void packsAsymmetricAndEightBitCodes() {
-        assertArrayEquals(new byte[] {(byte) 0xF0, 0x03}, Nibbles.pack4(new int[] {0, 15, 3}, 0));
-        assertArrayEquals(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF}, Nibbles.pack8(new int[] {-128, 127, -1}, true));
-        assertArrayEquals(new byte[] {0, (byte) 0xFF, (byte) 0xC8}, Nibbles.pack8(new int[] {0, 255, 200}, false));
-        assertArrayEquals(new int[] {0, 15, 3}, Nibbles.unpack4(new byte[] {(byte) 0xF0, 0x03}, 3, 0));
-        assertArrayEquals(new int[] {-128, 127, -1}, Nibbles.unpack8(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF}, 3, true));
+        RowLayout asym4 = RowLayout.of(Scheme.channel(4, false), 3);
+        RowLayout sym8 = RowLayout.of(Scheme.channel(8, true), 3);
+        RowLayout asym8 = RowLayout.of(Scheme.channel(8, false), 3);
+        assertArrayEquals(new byte[] {(byte) 0xF0, 0x03}, asym4.packCodes(new int[] {0, 15, 3}));
+        assertArrayEquals(new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF}, sym8.packCodes(new int[] {-128, 127, -1}));
+        assertArrayEquals(new byte[] {0, (byte) 0xFF, (byte) 0xC8}, asym8.packCodes(new int[] {0, 255, 200}));
+        assertArrayEquals(new int[] {0, 15, 3}, codes(asym4, new byte[] {(byte) 0xF0, 0x03}));
+        assertArrayEquals(new int[] {-128, 127, -1}, codes(sym8, new byte[] {(byte) 0x80, 0x7F, (byte) 0xFF}));
+        assertArrayEquals(new int[] {0, 255, 200}, codes(asym8, new byte[] {0, (byte) 0xFF, (byte) 0xC8}));
+        assertThrows(IllegalArgumentException.class, () -> asym4.packCodes(new int[] {0, 16, 3}));
+        assertThrows(IllegalArgumentException.class, () -> RowLayout.of(Scheme.channel(4, true), 1).packCodes(new int[] {8}));
+        assertThrows(IllegalArgumentException.class, () -> sym8.packCodes(new int[] {0, 128, 0}));
+        assertThrows(IllegalArgumentException.class, () -> asym8.packCodes(new int[] {0, -1, 0}));
         // asymmetric 4-bit over [0, 15]: scale 1, zero-point 0, codes = values
         QuantizedRow q = Quantizer.quantize("t", 0, new float[] {0f, 15f, 3f}, Scheme.channel(4, false));
         assertArrayEquals(new byte[] {(byte) 0xF0, 0x03}, q.codes());
@@ -52,9 +60,10 @@ class QuantizerTest {
                 float[] x = Rows.studentT(r, n, 4, 0.02);
                 QuantizedRow q = Quantizer.quantize("t", t, x, s);
                 float[] y = Quantizer.dequantize(q, s, n);
-                int len = s.groupLength(n);
-                for (int g = 0; g < s.groupCount(n); g++) {
-                    float scale = s.scaleFormat().read(q.scales(), g);
+                RowLayout layout = RowLayout.of(s, n);
+                int len = layout.groupLength();
+                for (int g = 0; g < layout.groupCount(); g++) {
+                    float scale = layout.scale(q.scales(), g);
                     int zp = q.zeros() == null ? 0 : q.zeros()[g] & 0xff;
                     float lo = Math.min((s.qmin() - zp) * scale, (s.qmax() - zp) * scale);
                     float hi = Math.max((s.qmin() - zp) * scale, (s.qmax() - zp) * scale);
@@ -74,8 +83,9 @@ class QuantizerTest {
         float[] x = {1f, -0.5f, 0.25f, -0.875f};
         Scheme s = Scheme.channel(4, true);
         QuantizedRow q = Quantizer.quantize("t", 0, x, s);
-        assertEquals(-0.125f, s.scaleFormat().read(q.scales(), 0));
-        assertArrayEquals(new int[] {-8, 4, -2, 7}, Nibbles.unpack4(q.codes(), 4, 8));
+        RowLayout layout = RowLayout.of(s, 4);
+        assertEquals(-0.125f, layout.scale(q.scales(), 0));
+        assertArrayEquals(new int[] {-8, 4, -2, 7}, codes(layout, q.codes()));
         assertArrayEquals(x, Quantizer.dequantize(q, s, 4));
     }
 
@@ -87,12 +97,16 @@ class QuantizerTest {
             x[i] *= 100; // the last group (12 values) has its own, larger scale
         }
         Scheme s = Scheme.group(4, true, 32);
-        assertEquals(6, s.groupCount(172));
+        RowLayout layout = RowLayout.of(s, 172);
+        assertEquals(6, layout.groupCount());
+        assertEquals(32, layout.groupLength());
+        assertEquals(160, layout.groupStart(5));
+        assertEquals(172, layout.groupEnd(5));
         QuantizedRow q = Quantizer.quantize("t", 0, x, s);
         assertEquals(86, q.codes().length);
         assertEquals(12, q.scales().length);
-        float last = Math.abs(s.scaleFormat().read(q.scales(), 5));
-        float first = Math.abs(s.scaleFormat().read(q.scales(), 0));
+        float last = Math.abs(layout.scale(q.scales(), 5));
+        float first = Math.abs(layout.scale(q.scales(), 0));
         assertTrue(last > 20 * first, "last group scale " + last + " vs " + first);
         float[] y = Quantizer.dequantize(q, s, 172);
         for (int i = 160; i < 172; i++) {
@@ -115,7 +129,7 @@ class QuantizerTest {
             for (byte b : q.scales()) {
                 assertEquals(0, b, s + " scale bytes");
             }
-            int[] codes = s.bits() == 4 ? Nibbles.unpack4(q.codes(), 37, Quantizer.storeOffset(s)) : Nibbles.unpack8(q.codes(), 37, true);
+            int[] codes = codes(RowLayout.of(s, 37), q.codes());
             int zeroCode = s.codebook() == Codebook.NF4 ? 7 : 0;
             for (int c : codes) {
                 assertEquals(zeroCode, c, s.toString());
@@ -176,7 +190,7 @@ class QuantizerTest {
             assertEquals(-log2[c], Log2Code.TABLE[c + 8]);
         }
         for (Codebook cb : List.of(Codebook.NF4, Codebook.LOG2)) {
-            float[] table = cb.table().values();
+            float[] table = cb == Codebook.NF4 ? Nf4.TABLE : Log2Code.TABLE;
             float scale = 2.5f; // exact in F16, so TABLE[c] * scale round-trips
             float[] x = new float[16];
             for (int c = 0; c < 16; c++) {
@@ -184,7 +198,7 @@ class QuantizerTest {
             }
             Scheme s = Scheme.channel(4, true).withCodebook(cb);
             QuantizedRow q = Quantizer.quantize("t", 0, x, s);
-            int[] codes = Nibbles.unpack4(q.codes(), 16, 0);
+            int[] codes = codes(RowLayout.of(s, 16), q.codes());
             for (int c = 0; c < 16; c++) {
                 assertEquals(cb == Codebook.LOG2 && c == 8 ? 0 : c, codes[c], cb + " code " + c);
             }
@@ -201,7 +215,7 @@ class QuantizerTest {
     @Test
     void tableSearchesAgreeOnEveryFloatNearTheEntries() {
         SplittableRandom r = new SplittableRandom(3);
-        for (CodeTable t : List.of(Nf4.CODE, Log2Code.CODE)) {
+        for (TableCodec t : List.of(Nf4.CODEC, Log2Code.CODEC)) {
             float[] v = t.values();
             for (int i = 0; i < 16; i++) {
                 for (int j = 0; j < 16; j++) {
@@ -219,6 +233,15 @@ class QuantizerTest {
                 assertEquals(t.nearestReference(f), t.nearest(f), "at " + f);
             }
         }
+    }
+
+    /** Every code of a stored row, read through the layout. */
+    static int[] codes(RowLayout layout, byte[] packed) {
+        int[] out = new int[layout.rowLength()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = layout.code(packed, i);
+        }
+        return out;
     }
 
     static List<Scheme> allSchemes() {
@@ -244,17 +267,46 @@ class QuantizerTest {
         out.add(Scheme.tensor(4, true));
         out.add(Scheme.tensor(8, false).withScaleFormat(ScaleFormat.F32));
         out.add(Scheme.tensor(4, true).withCodebook(Codebook.NF4));
+        out.add(Scheme.tensor(4, true).withCodebook(Codebook.LOG2));
+        out.add(Scheme.channel(4, true).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE));
+        out.add(Scheme.channel(4, true).withCodebook(Codebook.LOG2).withRange(RangeMethod.MSE));
         return out;
     }
 
     @Test
-    void fastPathsAreBitIdenticalToReference() {
-        SplittableRandom r = new SplittableRandom(4);
+    void uniformFastPathIsBitIdenticalToReference() {
+        assertTrue(fastEqualsReference(Codebook.UNIFORM, 50, 4) > 5000);
+    }
+
+    @Test
+    void nf4FastPathIsBitIdenticalToReference() {
+        assertTrue(fastEqualsReference(Codebook.NF4, 300, 7) > 2000);
+    }
+
+    @Test
+    void log2FastPathIsBitIdenticalToReference() {
+        assertTrue(fastEqualsReference(Codebook.LOG2, 300, 8) > 1500);
+    }
+
+    /**
+     * Quantizes {@code rowsPerScheme} random rows under every scheme of codebook {@code cb} with
+     * both paths and dequantizes the result with both; asserts identical bytes and float bits and
+     * returns the number of rows.
+     */
+    private static int fastEqualsReference(Codebook cb, int rowsPerScheme, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
         int rows = 0;
         for (Scheme s : allSchemes()) {
-            for (int t = 0; t < 40; t++) {
+            if (s.codebook() != cb) {
+                continue;
+            }
+            for (int t = 0; t < rowsPerScheme; t++) {
                 int n = r.nextInt(4) == 0 ? 1 + r.nextInt(8) : 1 + r.nextInt(700);
-                float[] x = r.nextBoolean() ? Rows.studentT(r, n, 3, Math.pow(10, -3 + 3 * r.nextDouble())) : Rows.gaussian(r, n, 0.05);
+                float[] x = switch (r.nextInt(5)) {
+                    case 0 -> Rows.grid(r, n); // rounding ties in codes and zero-points
+                    case 1, 2 -> Rows.studentT(r, n, 3, Math.pow(10, -3 + 3 * r.nextDouble()));
+                    default -> Rows.gaussian(r, n, 0.05);
+                };
                 if (r.nextInt(5) == 0) {
                     for (int i = 0; i < n; i++) {
                         x[i] = Math.abs(x[i]) + (r.nextBoolean() ? 0.01f : 0f); // one-sided rows, with and without zeros
@@ -283,7 +335,7 @@ class QuantizerTest {
                 rows++;
             }
         }
-        assertTrue(rows > 5000, "rows " + rows);
+        return rows;
     }
 
     @Test
@@ -298,8 +350,9 @@ class QuantizerTest {
             float[] x = Rows.studentT(r, n, 2 + r.nextInt(4), 0.02);
             float[] a = Quantizer.dequantize(Quantizer.quantize("t", t, x, minmax), minmax, n);
             float[] b = Quantizer.dequantize(Quantizer.quantize("t", t, x, mse), mse, n);
-            int len = minmax.groupLength(n);
-            for (int g = 0; g < minmax.groupCount(n); g++) {
+            RowLayout layout = RowLayout.of(minmax, n);
+            int len = layout.groupLength();
+            for (int g = 0; g < layout.groupCount(); g++) {
                 int from = g * len;
                 int to = Math.min(n, from + len);
                 double ea = Rows.groupSqError(x, a, from, to);
@@ -368,12 +421,14 @@ class QuantizerTest {
 
     @Test
     void bitsPerWeightCountsScalesAndZeros() {
-        assertEquals(4.5, Scheme.group(4, true, 32).bitsPerWeight(4096), 1e-12);
-        assertEquals(4 + 24.0 / 128, Scheme.group(4, false, 128).bitsPerWeight(4096), 1e-12);
-        assertEquals(8 + 16.0 / 4096, Scheme.channel(8, true).bitsPerWeight(4096), 1e-12);
-        assertEquals(4 + 32.0 / 64, Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withScaleFormat(ScaleFormat.F32).bitsPerWeight(4096), 1e-12);
+        assertEquals(4.5, RowLayout.of(Scheme.group(4, true, 32), 4096).bitsPerWeight(), 1e-12);
+        assertEquals(4 + 24.0 / 128, RowLayout.of(Scheme.group(4, false, 128), 4096).bitsPerWeight(), 1e-12);
+        assertEquals(8 + 16.0 / 4096, RowLayout.of(Scheme.channel(8, true), 4096).bitsPerWeight(), 1e-12);
+        assertEquals(4 + 32.0 / 64,
+                RowLayout.of(Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withScaleFormat(ScaleFormat.F32), 4096).bitsPerWeight(), 1e-12);
         // 3 values: 2 code bytes (pad nibble) + one F16 scale per group of 2
-        assertEquals((16 + 2 * 16) / 3.0, Scheme.group(4, true, 2).bitsPerWeight(3), 1e-12);
+        assertEquals((16 + 2 * 16) / 3.0, RowLayout.of(Scheme.group(4, true, 2), 3).bitsPerWeight(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> RowLayout.of(Scheme.group(4, true, 2), 0).bitsPerWeight());
     }
 
     @Test

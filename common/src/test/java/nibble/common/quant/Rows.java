@@ -29,6 +29,21 @@ final class Rows {
         return x;
     }
 
+    /**
+     * Values on a power-of-two grid, {@code k * 2^-e} for integers {@code k} in a random window
+     * around 0: ranges and scales come out exact, so codes and zero-points fall on rounding ties.
+     */
+    static float[] grid(SplittableRandom r, int n) {
+        int width = 1 + r.nextInt(60);
+        int shift = r.nextInt(width + 1);
+        float step = Math.scalb(1f, -r.nextInt(12));
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (r.nextInt(width + 1) - shift) * step;
+        }
+        return x;
+    }
+
     static double gauss(SplittableRandom r) {
         double u = 1 - r.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r.nextDouble());

@@ -1,0 +1,55 @@
+package nibble.common.quant;
+
+/**
+ * One codebook's quantization of a row, written twice, as ggml's {@code quantize_row_*_ref} beside
+ * its fast versions: a reference that is the plain definition, and a fast path that must give the
+ * same bytes and the same floats. The two share no helper, only the {@link RowLayout} (the
+ * definition of what is stored) and the {@link ScaleFormat} rounding, so testing one against the
+ * other checks every helper of each. {@link Quantizer} checks the clip and the stored sizes first.
+ */
+interface Codec {
+
+    /** The definition: rejects non-finite values, then quantizes group by group. */
+    QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip);
+
+    /** The same bytes as {@link #quantizeReference}, fast. */
+    QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip);
+
+    /** The definition: every element decoded on its own. */
+    void dequantizeReference(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out);
+
+    /** The same floats as {@link #dequantizeReference}, fast. */
+    void dequantize(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out);
+
+    /**
+     * Fast path, 4-bit schemes: fills {@code lut[n]} with the value stored nibble {@code n} decodes
+     * to in group {@code g}, by the same float operations as {@link #dequantizeReference}.
+     */
+    void nibbleTable(RowLayout layout, byte[] scales, byte[] zeros, int g, float[] lut);
+
+    /**
+     * Fast path, 4-bit schemes: each group fills its {@link #nibbleTable} (the decoding done once
+     * per code instead of once per element), then every element is a look-up by nibble.
+     */
+    default void decodeNibbles(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out) {
+        float[] lut = new float[16];
+        int len = layout.groupLength();
+        for (int g = 0; g < layout.groupCount(); g++) {
+            nibbleTable(layout, scales, zeros, g, lut);
+            int i = layout.groupStart(g);
+            int to = Math.min(i + len, out.length); // layout.groupEnd(g) in the form C2 optimises best
+            if ((i & 1) == 1) {
+                out[i] = lut[(codes[i >> 1] >> 4) & 0xf];
+                i++;
+            }
+            for (; i + 1 < to; i += 2) {
+                int b = codes[i >> 1];
+                out[i] = lut[b & 0xf];
+                out[i + 1] = lut[(b >> 4) & 0xf];
+            }
+            if (i < to) {
+                out[i] = lut[codes[i >> 1] & 0xf];
+            }
+        }
+    }
+}
