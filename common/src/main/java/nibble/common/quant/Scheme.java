@@ -81,21 +81,6 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         return symmetric && codebook == Codebook.UNIFORM ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
     }
 
-    /** Groups (= scales) per row; {@link RowLayout#groupCount}, kept for {@link QuantDetails}. */
-    public int groupCount(int rowLength) {
-        return RowLayout.of(this, rowLength).groupCount();
-    }
-
-    /** Bytes of packed codes for a row; {@link RowLayout#codeBytes}, kept for {@link QuantDetails}. */
-    public int codeBytes(int rowLength) {
-        return RowLayout.of(this, rowLength).codeBytes();
-    }
-
-    /** True when the scheme stores a zero-point per group; {@link RowLayout#hasZeros}, kept for {@link QuantDetails}. */
-    public boolean hasZeros() {
-        return RowLayout.of(this, 0).hasZeros();
-    }
-
     /** The scheme as one line of recipe JSON ({@link SchemeJson}), for messages and plans. */
     @Override
     public String toString() {

@@ -12,6 +12,7 @@ import nibble.common.TensorInfo;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
 import nibble.common.quant.RangeMethod;
+import nibble.common.quant.RowLayout;
 import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
 import scala.jdk.javaapi.CollectionConverters;
@@ -35,12 +36,7 @@ public final class QuantizedTensors {
     }
 
     private static long storedRowBytes(Treatment t, TensorInfo info) {
-        if (t instanceof Scheme s) { // MERGE-TODO: RowLayout
-            int n = Math.toIntExact(info.rowLength());
-            long groups = s.groupCount(n);
-            return s.codeBytes(n) + groups * s.scaleFormat().bytes() + (s.hasZeros() ? groups : 0);
-        }
-        return info.rowBytes();
+        return t instanceof Scheme s ? RowLayout.of(s, Math.toIntExact(info.rowLength())).storedBytes() : info.rowBytes();
     }
 
     /** The range of every per-tensor-scheme tensor, from {@code calibrate}'s tensor table. */
