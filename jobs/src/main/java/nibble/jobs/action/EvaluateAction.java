@@ -109,7 +109,7 @@ public final class EvaluateAction {
         }
         PartitionErrors errors = new PartitionErrors();
         spark.sparkContext().register(errors, "evaluation error");
-        ChannelErrors compare = new ChannelErrors(a.quantized(), infos, schemes);
+        ChannelErrors compare = new ChannelErrors(a.original(), a.quantized(), infos, schemes);
         JavaRDD<Row> channels = PlannedRows.of(ChannelErrors.pairs(spark, a.original(), a.quantized()).javaRDD().map(compare::compareRow),
                 e -> e.row(), a.quantized(), original.tensorInfos(), plans).mapPartitions(errors::collect);
         JobDescription.run(spark, "tensor errors",

@@ -15,6 +15,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import nibble.common.eval.NonFiniteLogitsException;
 import nibble.common.json.Json;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
@@ -59,7 +60,12 @@ public final class SampleAction {
                 List<Row> out = new ArrayList<>();
                 while (it.hasNext()) {
                     long i = it.next();
-                    int[] tokens = Sampler.sample(m, length, SequenceEval.sequenceSeed(seed, i), temperature);
+                    int[] tokens;
+                    try {
+                        tokens = Sampler.sample(m, length, SequenceEval.sequenceSeed(seed, i), temperature);
+                    } catch (NonFiniteLogitsException e) {
+                        throw SequenceEval.nonFinite(model, i, e);
+                    }
                     out.add(RowFactory.create(i, CollectionConverters.asScala(Arrays.stream(tokens).boxed().toList()).toSeq()));
                 }
                 return out.iterator();
