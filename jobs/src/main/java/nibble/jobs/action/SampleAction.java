@@ -21,6 +21,7 @@ import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.Sampler;
 import nibble.common.table.FilePlan;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.SerializableConf;
@@ -44,7 +45,8 @@ public final class SampleAction {
     }
 
     public static SampleResult execute(SparkSession spark, SampleArgs args) throws IOException {
-        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration())) {
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
+                PathOverlap.table("--model", args.model()))) {
             SerializableConf conf = new SerializableConf(spark.sparkContext().hadoopConfiguration());
             String model = args.model();
             int length = args.sequenceLength();
