@@ -19,6 +19,7 @@ import nibble.jobs.action.ShardAction;
 import nibble.jobs.action.ShardArgs;
 import nibble.jobs.cli.Console;
 import nibble.jobs.cli.Options;
+import nibble.jobs.io.Uris;
 
 /**
  * {@code nibble demo}: the whole pipeline on an embedded default, in the registry layout under
@@ -47,6 +48,8 @@ public final class DemoJob implements Command<DemoJob.Args> {
 
     @Override
     public Args args(Options o) {
+        Uris.requireNoCredentials("--model", o.get("model"));
+        Uris.requireNoCredentials("--recipe", o.get("recipe"));
         Path work = Path.of(o.get("work")).toAbsolutePath();
         RegistryLayout layout = new RegistryLayout(work.toString());
         QuantizeArgs quantize = QuantizeArgs.of(layout.table(), layout.quantized(), o.get("recipe"), true);

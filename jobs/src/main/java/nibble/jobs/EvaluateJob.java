@@ -63,7 +63,12 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
 
     /** The gate thresholds given by {@code --max-kld}, {@code --max-ppl-increase} and {@code --min-top1}. */
     static Gate.Thresholds gate(Options o) {
-        return new Gate.Thresholds(optional(o, "max-kld"), optional(o, "max-ppl-increase"), optional(o, "min-top1"));
+        try {
+            return new Gate.Thresholds(optional(o, "max-kld"), optional(o, "max-ppl-increase"), optional(o, "min-top1"));
+        } catch (IllegalArgumentException e) {
+            // "max_kld must be a non-negative number, got -1.0": name the flag, as every other option check does
+            throw new UsageException("--" + e.getMessage().replace('_', '-'));
+        }
     }
 
     private static Double optional(Options o, String name) {

@@ -38,6 +38,9 @@ public final class PipelineJob implements Command<PipelineArgs> {
 
     @Override
     public PipelineArgs args(Options o) {
+        Uris.requireNoCredentials("--input", o.get("input"));
+        Uris.requireNoCredentials("--output", o.get("output"));
+        Uris.requireNoCredentials("--recipe", o.get("recipe"));
         return new PipelineArgs(o.require("input"), new RegistryLayout(o.require("output")), o.get("recipe"), Recipe.load(o.get("recipe")),
                 (int) o.getLong("sequences"), (int) o.getLong("sequence-length"), o.getLong("seed"), EvaluateJob.gate(o), o.flag("force"));
     }

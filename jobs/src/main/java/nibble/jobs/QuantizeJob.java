@@ -39,6 +39,7 @@ public final class QuantizeJob implements Command<QuantizeArgs> {
         long targetBytes = o.megabytes("target-file-mb");
         String input = o.require("input");
         String output = o.require("output");
+        Uris.requireNoCredentials("--recipe", o.get("recipe"));
         return new QuantizeArgs(input, output, o.get("recipe"), Recipe.load(o.get("recipe")), o.get("stats"), targetBytes,
                 o.flag("overwrite"));
     }

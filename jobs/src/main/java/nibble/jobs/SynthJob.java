@@ -10,6 +10,8 @@ import nibble.common.synth.SyntheticCheckpoint;
 import nibble.common.synth.SyntheticSpec;
 import nibble.jobs.cli.Console;
 import nibble.jobs.cli.Options;
+import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.Uris;
 
 /** {@code nibble synth}: writes a seeded, Llama-shaped safetensors checkpoint (plain Java, no Spark). */
 public final class SynthJob implements Command<SynthJob.Args> {
@@ -36,7 +38,12 @@ public final class SynthJob implements Command<SynthJob.Args> {
 
     @Override
     public Args args(Options o) {
-        return new Args(Path.of(o.require("output")), spec(o.get("preset"), DType.parse(o.get("dtype"), "--dtype"), o.getLong("seed")),
+        String output = o.require("output");
+        Uris.requireNoCredentials("--output", output);
+        if (output.matches("[A-Za-z][A-Za-z0-9+.-]*:/.*") && !output.startsWith("file:")) {
+            throw new UsageException("--output: synth writes a local folder, not a " + output.substring(0, output.indexOf(':')) + ": URI");
+        }
+        return new Args(Path.of(output.startsWith("file:") ? java.net.URI.create(output).getPath() : output), spec(o.get("preset"), DType.parse(o.get("dtype"), "--dtype"), o.getLong("seed")),
                 o.getLong("shard-mb") << 20);
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
+import nibble.common.InvalidInputException;
 import nibble.common.synth.SyntheticCheckpoint;
 import nibble.common.synth.SyntheticSpec;
 import nibble.common.quant.Recipe;
@@ -40,6 +42,7 @@ import nibble.jobs.action.PipelineAction;
 import nibble.jobs.action.PipelineArgs;
 import nibble.jobs.action.PipelineResult;
 import nibble.jobs.action.RegistryLayout;
+import nibble.jobs.table.OutputClaim;
 
 /**
  * The pipeline against a real S3 server (S3Proxy on loopback, its own process) through S3A and the
@@ -254,6 +257,58 @@ class S3PipelineTest {
         TestSpark.Run again = TestSpark.nibble(concat(args, new String[] {"--overwrite"}));
         assertEquals(0, again.code(), again.err());
         Tables.assertBitExact(outDir.resolve("table"), ckpt);
+    }
+
+    @Test
+    void credentialsInAUriAreRefusedBeforeHadoopSeesThem() throws Exception {
+        // as users paste them: the right key and secret, and an AWS-style secret with a slash
+        String[] leaky = {"s3a://nibble-test-id:" + SECRET + "@registry/", "s3a://nibble-test-id:" + SECRET + "/x+y@registry/"};
+        StringBuilder printed = new StringBuilder();
+        String logs;
+        try (LogCapture log = new LogCapture()) {
+            for (String l : leaky) {
+                List<String[]> commands = List.of(
+                        new String[] {"shard", "--input", l + "tiny/v1/", "--output", "s3a://registry/creds/table"},
+                        new String[] {"quantize", "--input", "s3a://registry/creds/table", "--output", l + "creds/q"},
+                        new String[] {"evaluate", "--original", "s3a://registry/creds/table", "--quantized", l + "creds/q",
+                            "--output", "s3a://registry/creds/eval"},
+                        new String[] {"pipeline", "--input", l + "tiny/v1/", "--output", "s3a://registry/creds/"});
+                for (String[] c : commands) {
+                    TestSpark.Run r = TestSpark.nibble(c);
+                    printed.append(r.out()).append(r.err());
+                    assertEquals(2, r.code(), r.err());
+                    List<String> lines = r.err().lines().filter(x -> x.startsWith("nibble " + c[0] + ": ")).toList();
+                    assertEquals(1, lines.size(), r.err());
+                    assertTrue(lines.get(0).matches("nibble " + c[0] + ": --(input|output|quantized): credentials in the URI are not accepted; .*"),
+                            lines.get(0));
+                }
+            }
+            logs = log.text();
+        }
+        assertFalse(printed.toString().contains(SECRET), "secret printed");
+        assertFalse(logs.contains(SECRET), "secret logged");
+        assertFalse(s3Exists("s3a://registry/creds/"), "nothing was written");
+    }
+
+    @Test
+    void claimsOnS3AreExclusiveAndReleased() throws Exception {
+        org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path("s3a://registry/claims/table");
+        FileSystem fs = out.getFileSystem(conf());
+        System.out.println("S3A conditional create (If-None-Match) for claims: "
+                + fs.hasPathCapability(out, "fs.option.create.conditional.overwrite"));
+        org.apache.hadoop.fs.Path claimPath = OutputClaim.claimPath(out);
+        try (OutputClaim a = OutputClaim.acquire(fs, out, conf())) {
+            assertTrue(a.held());
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> OutputClaim.acquire(fs, out, conf()));
+            assertTrue(e.getMessage().startsWith("s3a://registry/claims/table: another Nibble run is writing here (claimed by "), e.getMessage());
+            assertTrue(e.getMessage().contains("run " + a.run()), e.getMessage());
+            assertTrue(a.held(), "the loser did not overwrite the claim");
+            TestSpark.Run shard = TestSpark.nibble("shard", "--input",
+                    ShardRoundTripTest.tinyCheckpoint(work.resolve("tiny-claims"), DType.F32, 0).toString(), "--output", out.toString());
+            assertEquals(3, shard.code(), shard.err());
+            assertTrue(shard.err().contains("another Nibble run is writing here"), shard.err());
+        }
+        assertFalse(fs.exists(claimPath), "released");
     }
 
     private static boolean s3Exists(String uri) throws Exception {

@@ -39,7 +39,13 @@ class ShardBadInputTest {
             assertTrue(line.contains(f), "mentions '" + f + "': " + line);
         }
         assertFalse(Files.exists(out), "no output directory");
-        assertFalse(Files.exists(tmp.resolve(".out-" + input.getFileName() + ".nibble-tmp")), "no temporary directory");
+        try (var siblings = Files.list(tmp)) {
+            String hidden = ".out-" + input.getFileName() + ".nibble-";
+            assertEquals(java.util.List.of(), siblings.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(hidden)).toList(),
+                    "no temporary directory and no claim left");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -170,16 +170,18 @@ class StandaloneClusterTest {
         long t0 = System.nanoTime();
         Process p = cluster.submit("submit-quantize", args);
         // the first task output appears under the committer's temporary folder: kill an executor then
-        Path tmp = work.resolve(".demo-cluster-q.nibble-tmp");
+        // (the run's own .demo-cluster-q.nibble-tmp-<run>)
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         boolean writing = false;
         while (!writing && p.isAlive() && System.nanoTime() < deadline) {
-            if (Files.isDirectory(tmp)) {
-                try (var s = Files.walk(tmp)) {
-                    writing = s.anyMatch(f -> f.getFileName().toString().startsWith("part-"));
-                } catch (java.io.UncheckedIOException | java.io.IOException raced) {
-                    // files move while we walk
+            try (var dirs = Files.list(work)) {
+                for (Path tmp : dirs.filter(d -> d.getFileName().toString().startsWith(".demo-cluster-q.nibble-tmp-")).toList()) {
+                    try (var s = Files.walk(tmp)) {
+                        writing |= s.anyMatch(f -> f.getFileName().toString().startsWith("part-"));
+                    }
                 }
+            } catch (java.io.UncheckedIOException | java.io.IOException raced) {
+                // files move while we walk
             }
             if (!writing) {
                 Thread.sleep(20);

@@ -15,8 +15,20 @@ package nibble.common.eval;
 public record Divergence(double logProbP, double logProbQ, double kl, boolean top1Agrees, boolean top1CorrectP,
                          boolean top1CorrectQ) {
 
-    /** Compares two logit vectors over the same vocabulary at a position followed by {@code next}. */
+    /**
+     * Compares two logit vectors over the same vocabulary at a position followed by {@code next}.
+     *
+     * @throws NonFiniteLogitsException when either vector holds a NaN or an infinity: the statistics
+     *         of such logits are meaningless (NaN compares false everywhere, so KL would come out 0)
+     */
     public static Divergence of(float[] p, float[] q, int next) {
+        return of(p, q, next, -1);
+    }
+
+    /** As {@link #of(float[], float[], int)}, naming {@code position} when the logits are not finite. */
+    public static Divergence of(float[] p, float[] q, int next, int position) {
+        NonFiniteLogitsException.check(p, "original", position);
+        NonFiniteLogitsException.check(q, "quantized", position);
         if (p.length != q.length) {
             throw new IllegalArgumentException("logit vectors differ in length: " + p.length + " vs " + q.length);
         }

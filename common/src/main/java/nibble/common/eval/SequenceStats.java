@@ -50,6 +50,8 @@ public record SequenceStats(int tokens, double meanNllP, double meanNllQ, double
     /**
      * Scores a sequence: the logits at position {@code t} (original {@code p}, quantized {@code q})
      * predict {@code tokens[t + 1]}, so a sequence of n tokens gives n − 1 positions.
+     *
+     * @throws NonFiniteLogitsException naming the model and position of the first NaN or infinite logit
      */
     public static SequenceStats compare(float[][] p, float[][] q, int[] tokens) {
         if (p.length != tokens.length || q.length != tokens.length) {
@@ -58,7 +60,7 @@ public record SequenceStats(int tokens, double meanNllP, double meanNllQ, double
         }
         Divergence[] ds = new Divergence[tokens.length - 1];
         for (int t = 0; t + 1 < tokens.length; t++) {
-            ds[t] = Divergence.of(p[t], q[t], tokens[t + 1]);
+            ds[t] = Divergence.of(p[t], q[t], tokens[t + 1], t);
         }
         return of(List.of(ds));
     }

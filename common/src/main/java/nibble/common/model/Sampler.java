@@ -2,6 +2,7 @@ package nibble.common.model;
 
 import java.util.SplittableRandom;
 import nibble.common.eval.Divergence;
+import nibble.common.eval.NonFiniteLogitsException;
 
 /**
  * Draws token sequences from a model, reproducibly: the same model, seed and temperature give the same
@@ -24,6 +25,9 @@ public final class Sampler {
      * {@code softmax(logits / temperature)} with a {@link SplittableRandom} seeded with {@code seed}
      * (one {@code nextDouble()} per token, inverse-CDF over token ids in order). Temperature 0 picks the
      * argmax (lowest id on ties).
+     *
+     * @throws NonFiniteLogitsException when the model's logits are NaN or infinite (a NaN softmax would
+     *         silently draw token 0 forever)
      */
     public static int[] sample(LlamaModel m, int first, int length, long seed, float temperature) {
         if (length <= 0) {
@@ -38,6 +42,7 @@ public final class Sampler {
         out[0] = first;
         for (int p = 0; p + 1 < length; p++) {
             float[] logits = m.forward(out[p], p, cache);
+            NonFiniteLogitsException.check(logits, "", p);
             out[p + 1] = temperature == 0 ? Divergence.argmax(logits) : draw(logits, temperature, rng.nextDouble());
         }
         return out;

@@ -2,6 +2,7 @@ package nibble.common.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -33,6 +34,34 @@ class DivergenceTest {
         assertTrue(d.top1Agrees()); // both pick token 0 (P ties resolve to the lowest id)
         assertFalse(d.top1CorrectP());
         assertFalse(d.top1CorrectQ());
+    }
+
+    @Test
+    void nonFiniteLogitsAreRefusedNotScoredAsAPerfectMatch() {
+        // before: logSoftmax of NaN is NaN, "p > 0" is false, so KL came out 0 and both argmaxes 0
+        float[] ok = {0.5f, 1f, -1f};
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] q = {0.5f, bad, -1f};
+            NonFiniteLogitsException e = assertThrows(NonFiniteLogitsException.class, () -> Divergence.of(ok, q, 0));
+            assertEquals("quantized", e.model());
+            assertTrue(e.getMessage().contains("the quantized model's logits are not finite (" + bad + " for token 1)"), e.getMessage());
+            assertEquals("original", assertThrows(NonFiniteLogitsException.class, () -> Divergence.of(q, ok, 0)).model());
+        }
+    }
+
+    @Test
+    void aSequenceNamesTheModelAndPositionOfTheFirstNonFiniteLogit() {
+        float[][] p = {{1f, 0f}, {1f, 0f}, {1f, 0f}};
+        float[][] q = {{1f, 0f}, {0f, 1f}, {Float.NaN, Float.NaN}};
+        SequenceStats fine = SequenceStats.compare(p, new float[][] {{1f, 0f}, {0f, 1f}, {1f, 0f}}, new int[] {1, 0, 0});
+        assertEquals(2, fine.tokens());
+        // the last position's logits predict nothing, so they are not scored
+        assertEquals(2, SequenceStats.compare(p, q, new int[] {1, 0, 0}).tokens());
+        float[][] q2 = {{1f, 0f}, {Float.NaN, 0f}, {1f, 0f}};
+        NonFiniteLogitsException e = assertThrows(NonFiniteLogitsException.class, () -> SequenceStats.compare(p, q2, new int[] {1, 0, 0}));
+        assertEquals(1, e.position());
+        assertTrue(e.getMessage().equals("the quantized model's logits at position 1 are not finite (NaN for token 0)"), e.getMessage());
+        assertTrue(e instanceof nibble.common.InvalidInputException, "bad input: exit 3");
     }
 
     @Test

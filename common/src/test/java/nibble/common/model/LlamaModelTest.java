@@ -187,6 +187,22 @@ class LlamaModelTest {
     }
 
     @Test
+    void samplingRefusesNonFiniteLogits() throws IOException {
+        // finite weights whose activations overflow: the final norm's weights at 3e38
+        LocalModels.LocalCheckpoint c = randomCheckpoint(RopeLayout.HALF);
+        LocalModels.LocalCheckpoint huge = new LocalModels.LocalCheckpoint(c.config(), name -> {
+            float[] t = c.tensors().tensor(name);
+            if (name.equals("model.norm.weight")) {
+                java.util.Arrays.fill(t, 3e38f);
+            }
+            return t;
+        });
+        nibble.common.eval.NonFiniteLogitsException e = assertThrows(nibble.common.eval.NonFiniteLogitsException.class,
+                () -> Sampler.sample(build(huge), 8, 1, 1.0f));
+        assertEquals(0, e.position());
+    }
+
+    @Test
     void samplingIsDeterministic() throws IOException {
         LlamaModel m = build(randomCheckpoint(RopeLayout.HALF));
         int[] a = Sampler.sample(m, 20, 5, 1.0f);

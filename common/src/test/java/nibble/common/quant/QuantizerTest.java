@@ -162,6 +162,19 @@ class QuantizerTest {
     }
 
     @Test
+    void storedScalesAreCheckedForNaN() {
+        float[] x = {0.1f, 0.2f, -0.4f, 0.3f, 1f, -2f};
+        for (Scheme s : List.of(Scheme.group(4, true, 2), Scheme.group(4, true, 2).withScaleFormat(ScaleFormat.F32))) {
+            QuantizedRow q = Quantizer.quantize("t", 0, x, s);
+            assertEquals(-1, Quantizer.firstNonFiniteScale(q.scales(), s));
+            byte[] scales = q.scales().clone();
+            int w = s.scaleFormat().bytes();
+            java.util.Arrays.fill(scales, w, 2 * w, (byte) 0xff); // group 1: all ones, a NaN in F16 and F32
+            assertEquals(1, Quantizer.firstNonFiniteScale(scales, s));
+        }
+    }
+
+    @Test
     void nonFiniteInputIsRejectedNamingTensorAndRow() {
         for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             float[] x = {0.1f, 0.2f, bad, 0.3f};

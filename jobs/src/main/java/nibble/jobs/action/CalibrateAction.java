@@ -18,6 +18,7 @@ import nibble.common.stats.TensorStats;
 import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.common.table.ShardPlanner;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.StatsTables;
@@ -38,8 +39,9 @@ public final class CalibrateAction {
         String input = args.input();
         Manifest manifest = TensorTable.readManifest(input, spark.sparkContext().hadoopConfiguration());
         List<TensorInfo> infos = manifest.tensorInfos();
+        // the table's data is read; its folder may hold the statistics (<table>/stats is the default)
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(),
-                spark.sparkContext().hadoopConfiguration())) {
+                spark.sparkContext().hadoopConfiguration(), PathOverlap.table("--input", input))) {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
             String channelsDir = committer.tempDir(StatsTables.CHANNELS_DIR);
             JobDescription.run(spark, "channel statistics", () -> {

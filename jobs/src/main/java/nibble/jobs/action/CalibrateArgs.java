@@ -2,6 +2,7 @@ package nibble.jobs.action;
 
 import java.util.Objects;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.Uris;
 import nibble.jobs.table.StatsTables;
 
 /**
@@ -17,6 +18,8 @@ public record CalibrateArgs(String input, String output, double outlierFactor, b
 
     public CalibrateArgs {
         Objects.requireNonNull(input, "input");
+        Uris.requireNoCredentials("--input", input);
+        Uris.requireNoCredentials("--output", output);
         if (output == null) {
             output = StatsTables.defaultDir(input);
         }

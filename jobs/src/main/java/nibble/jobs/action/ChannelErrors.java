@@ -17,6 +17,7 @@ import nibble.common.json.Json;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.Scheme;
 import nibble.common.stats.ErrorStats;
+import nibble.jobs.io.Uris;
 import nibble.jobs.spark.RowError;
 import nibble.jobs.table.QuantTable;
 import nibble.jobs.table.TensorTable;
@@ -42,11 +43,13 @@ final class ChannelErrors implements Serializable {
             .add("max_abs_error", DataTypes.DoubleType, false)
             .add("cosine", DataTypes.DoubleType, false);
 
+    private final String originalTable;
     private final String quantizedTable;
     private final HashMap<String, TensorInfo> infos;
     private final HashMap<String, Scheme> schemes;
 
-    ChannelErrors(String quantizedTable, HashMap<String, TensorInfo> infos, HashMap<String, Scheme> schemes) {
+    ChannelErrors(String originalTable, String quantizedTable, HashMap<String, TensorInfo> infos, HashMap<String, Scheme> schemes) {
+        this.originalTable = originalTable;
         this.quantizedTable = quantizedTable;
         this.infos = infos;
         this.schemes = schemes;
@@ -67,7 +70,17 @@ final class ChannelErrors implements Serializable {
                         col(QuantTable.CODES), col(QuantTable.SCALES), col(QuantTable.ZEROS));
     }
 
-    /** The pair's channel-error row and its error. */
+    /** A NaN or infinity in a weight is bad input naming the table, tensor, row and column: its errors would be NaN. */
+    private static void requireFinite(String table, String where, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new InvalidInputException(Uris.redact(table) + ": " + where + " holds a non-finite value " + values[i]
+                        + " at column " + i + (" (a model with NaN or infinite weights cannot be evaluated)"));
+            }
+        }
+    }
+
+    /** The pair's channel-error row and its error; a non-finite weight on either side is bad input. */
     RowError compareRow(Row r) {
         String tensor = TensorTable.tensor(r);
         long row = TensorTable.row(r);
@@ -92,6 +105,8 @@ final class ChannelErrors implements Serializable {
             reconstructed = new float[original.length];
             Quantizer.dequantize(codes, r.getAs(QuantTable.SCALES), r.getAs(QuantTable.ZEROS), scheme, reconstructed);
         }
+        requireFinite(originalTable, where, original);
+        requireFinite(quantizedTable, where, reconstructed);
         ErrorStats e = new ErrorStats().add(original, reconstructed);
         return new RowError(RowFactory.create(tensor, row, e.mse(), Json.finite(e.sqnrDb()), e.maxAbsError(), e.cosine()), e);
     }

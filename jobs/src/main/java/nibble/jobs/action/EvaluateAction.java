@@ -29,6 +29,7 @@ import nibble.common.table.Manifest;
 import nibble.common.table.ShardPlanner;
 import nibble.common.table.TensorEntry;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.spark.SerializableConf;
@@ -62,7 +63,8 @@ public final class EvaluateAction {
         Manifest original = TensorTable.readManifest(args.original(), spark.sparkContext().hadoopConfiguration());
         Manifest quantized = TensorTable.readManifest(args.quantized(), spark.sparkContext().hadoopConfiguration());
         checkPair(args, original, quantized);
-        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration())) {
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
+                reads(args))) {
             List<FilePlan> plans = ShardPlanner.plan(original.tensorInfos(), t -> 48, 64L << 20);
             List<TensorError> tensors = tensorErrors(spark, args, original, quantized, plans, committer);
             ModelRun model = modelLevel(spark, args, original, notes);
@@ -74,6 +76,16 @@ public final class EvaluateAction {
             committer.commit(Map.of(CHANNELS_DIR, plans), REPORT, extra, files -> ReportWriter.json(report));
             return new EvaluateResult(args, report, model.seconds());
         }
+    }
+
+    /** What evaluate reads: both tables' data and the sequences. */
+    private static List<PathOverlap.Read> reads(EvaluateArgs a) {
+        List<PathOverlap.Read> reads = new ArrayList<>(PathOverlap.table("--original", a.original()));
+        reads.addAll(PathOverlap.table("--quantized", a.quantized()));
+        if (a.data() != null) {
+            reads.add(new PathOverlap.Read("--data", a.data()));
+        }
+        return reads;
     }
 
     private static void checkPair(EvaluateArgs a, Manifest original, Manifest quantized) {
@@ -109,7 +121,7 @@ public final class EvaluateAction {
         }
         PartitionErrors errors = new PartitionErrors();
         spark.sparkContext().register(errors, "evaluation error");
-        ChannelErrors compare = new ChannelErrors(a.quantized(), infos, schemes);
+        ChannelErrors compare = new ChannelErrors(a.original(), a.quantized(), infos, schemes);
         JavaRDD<Row> channels = PlannedRows.of(ChannelErrors.pairs(spark, a.original(), a.quantized()).javaRDD().map(compare::compareRow),
                 e -> e.row(), a.quantized(), original.tensorInfos(), plans).mapPartitions(errors::collect);
         JobDescription.run(spark, "tensor errors",

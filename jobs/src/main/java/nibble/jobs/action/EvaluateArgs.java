@@ -4,6 +4,7 @@ import java.util.Objects;
 import nibble.common.model.ActivationQuant;
 import nibble.common.report.Gate;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.Uris;
 
 /**
  * What {@link EvaluateAction} compares, on which sequences, and the gate it applies.
@@ -35,6 +36,10 @@ public record EvaluateArgs(String original, String quantized, String output, Str
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(activations, "activations");
         Objects.requireNonNull(gate, "gate");
+        Uris.requireNoCredentials("--original", original);
+        Uris.requireNoCredentials("--quantized", quantized);
+        Uris.requireNoCredentials("--output", output);
+        Uris.requireNoCredentials("--data", data);
         requireSampling(sequences, sequenceLength, temperature);
         if (partitions < 0) {
             throw new UsageException("--partitions must be 0 or positive");

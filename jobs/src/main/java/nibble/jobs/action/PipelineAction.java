@@ -2,18 +2,24 @@ package nibble.jobs.action;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import nibble.common.json.Json;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
+import nibble.jobs.table.OutputClaim;
 
 /**
  * {@code pipeline}: every stage in one Spark application, following the registry convention
  * ({@link RegistryLayout}, docs/REGISTRY.md): shard, calibrate, quantize and evaluate, each an
  * action called with its arguments, and {@code _SUCCESS} written last when the gate passes. A
- * version that already has {@code _SUCCESS} is left alone unless {@link PipelineArgs#force}.
+ * version that already has {@code _SUCCESS} is left alone unless {@link PipelineArgs#force}. The
+ * prefix may not overlap the checkpoint, and is claimed for the whole run ({@link OutputClaim}), so a
+ * second pipeline on the same prefix cannot replace the table the first is quantizing.
  */
 public final class PipelineAction {
     private PipelineAction() {
@@ -24,24 +30,31 @@ public final class PipelineAction {
     }
 
     public static PipelineResult execute(SparkSession spark, PipelineArgs args, Notes notes) throws IOException {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        // the prefix may not be, hold or lie inside the checkpoint; then one pipeline at a time per prefix
+        PathOverlap.requireDisjoint(args.layout().output(), List.of(new PathOverlap.Read("--input", args.input())), conf);
+        Path prefix = new Path(args.layout().output());
         Path marker = new Path(args.layout().success());
-        FileSystem fs = marker.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        if (fs.exists(marker) && !args.force()) {
-            return PipelineResult.alreadyComplete(args);
+        FileSystem fs = marker.getFileSystem(conf);
+        try (OutputClaim claim = OutputClaim.acquire(fs, prefix, conf)) {
+            if (fs.exists(marker) && !args.force()) {
+                return PipelineResult.alreadyComplete(args);
+            }
+            fs.delete(marker, false);
+            notes.note("pipeline", "stage shard");
+            ShardResult shard = ShardAction.execute(spark, args.shard(), notes);
+            notes.note("pipeline", "stage calibrate");
+            CalibrateResult calibrate = CalibrateAction.execute(spark, args.calibrate());
+            notes.note("pipeline", "stage quantize");
+            QuantizeResult quantize = QuantizeAction.execute(spark, args.quantize());
+            notes.note("pipeline", "stage evaluate");
+            EvaluateResult evaluate = EvaluateAction.execute(spark, args.evaluate(), notes);
+            if (evaluate.passed()) {
+                claim.requireHeld();
+                writeMarker(fs, marker, args);
+            }
+            return new PipelineResult(args, false, shard, calibrate, quantize, evaluate);
         }
-        fs.delete(marker, false);
-        notes.note("pipeline", "stage shard");
-        ShardResult shard = ShardAction.execute(spark, args.shard(), notes);
-        notes.note("pipeline", "stage calibrate");
-        CalibrateResult calibrate = CalibrateAction.execute(spark, args.calibrate());
-        notes.note("pipeline", "stage quantize");
-        QuantizeResult quantize = QuantizeAction.execute(spark, args.quantize());
-        notes.note("pipeline", "stage evaluate");
-        EvaluateResult evaluate = EvaluateAction.execute(spark, args.evaluate(), notes);
-        if (evaluate.passed()) {
-            writeMarker(fs, marker, args);
-        }
-        return new PipelineResult(args, false, shard, calibrate, quantize, evaluate);
     }
 
     private static void writeMarker(FileSystem fs, Path marker, PipelineArgs args) throws IOException {

@@ -3,6 +3,7 @@ package nibble.jobs.action;
 import java.util.Objects;
 import nibble.common.quant.Recipe;
 import nibble.common.report.Gate;
+import nibble.jobs.io.Uris;
 
 /**
  * What {@link PipelineAction} runs: one source checkpoint into one registry prefix.
@@ -25,6 +26,9 @@ public record PipelineArgs(String input, RegistryLayout layout, String recipeNam
         Objects.requireNonNull(layout, "layout");
         Objects.requireNonNull(recipe, "recipe");
         Objects.requireNonNull(gate, "gate");
+        Uris.requireNoCredentials("--input", input);
+        Uris.requireNoCredentials("--output", layout.output());
+        Uris.requireNoCredentials("--recipe", recipeName);
         EvaluateArgs.requireSampling(sequences, sequenceLength, 1f);
     }
 

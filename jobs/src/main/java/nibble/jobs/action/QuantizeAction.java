@@ -26,6 +26,7 @@ import nibble.common.table.Manifest;
 import nibble.common.table.QuantDetails;
 import nibble.common.table.ShardPlanner;
 import nibble.common.table.TensorEntry;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.PartitionErrors;
@@ -69,7 +70,10 @@ public final class QuantizeAction {
         if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
             rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(args, conf, in), treatments);
         }
-        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf)) {
+        // the table's data, and the statistics folder whether or not this recipe reads it
+        List<PathOverlap.Read> reads = new ArrayList<>(PathOverlap.table("--input", input));
+        reads.add(new PathOverlap.Read("--stats", args.stats()));
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf, reads)) {
             Map<String, Long> storedBytes = QuantizedTensors.storedRowBytes(infos, treatments);
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> storedBytes.get(t.name()), args.targetFileBytes());
             PartitionErrors errors = new PartitionErrors();
@@ -108,6 +112,7 @@ public final class QuantizeAction {
                     QuantTable.SCHEMA, List.of(TensorTable.DATA, QuantTable.CODES, QuantTable.SCALES, QuantTable.ZEROS), infos,
                     storedBytes));
         } catch (TableVerifier.TableMismatchException e) {
+            committer.requireClaim();
             throw new InvalidInputException(input + ": " + e.getMessage());
         }
     }

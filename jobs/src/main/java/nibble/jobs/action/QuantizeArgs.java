@@ -3,6 +3,7 @@ package nibble.jobs.action;
 import java.util.Objects;
 import nibble.common.quant.Recipe;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.Uris;
 import nibble.jobs.table.StatsTables;
 
 /**
@@ -23,6 +24,10 @@ public record QuantizeArgs(String input, String output, String recipeName, Recip
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(output, "output");
         Objects.requireNonNull(recipe, "recipe");
+        Uris.requireNoCredentials("--input", input);
+        Uris.requireNoCredentials("--output", output);
+        Uris.requireNoCredentials("--stats", stats);
+        Uris.requireNoCredentials("--recipe", recipeName);
         if (stats == null) {
             stats = StatsTables.defaultDir(input);
         }
@@ -33,6 +38,7 @@ public record QuantizeArgs(String input, String output, String recipeName, Recip
 
     /** A built-in recipe or recipe file, statistics in their default place, 128 MiB files. */
     public static QuantizeArgs of(String input, String output, String recipe, boolean overwrite) {
+        Uris.requireNoCredentials("--recipe", recipe);
         return new QuantizeArgs(input, output, recipe, Recipe.load(recipe), null, ShardArgs.DEFAULT_TARGET_FILE_BYTES, overwrite);
     }
 }

@@ -55,7 +55,11 @@ final class RowQuantizer implements Serializable {
         }
         Scheme scheme = (Scheme) t;
         float[] values = Floats.decode(data, DType.parse(dtype, tensor), "tensor '" + tensor + "' row " + row);
-        Quantizer.requireFinite(tensor, row, values);
+        try {
+            Quantizer.requireFinite(tensor, row, values);
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException(input + ": " + e.getMessage(), e);
+        }
         QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
         ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
         return new RowError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);

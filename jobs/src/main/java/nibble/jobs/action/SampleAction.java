@@ -15,11 +15,13 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import nibble.common.eval.NonFiniteLogitsException;
 import nibble.common.json.Json;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.Sampler;
 import nibble.common.table.FilePlan;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.SerializableConf;
@@ -43,7 +45,8 @@ public final class SampleAction {
     }
 
     public static SampleResult execute(SparkSession spark, SampleArgs args) throws IOException {
-        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration())) {
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
+                PathOverlap.table("--model", args.model()))) {
             SerializableConf conf = new SerializableConf(spark.sparkContext().hadoopConfiguration());
             String model = args.model();
             int length = args.sequenceLength();
@@ -59,7 +62,12 @@ public final class SampleAction {
                 List<Row> out = new ArrayList<>();
                 while (it.hasNext()) {
                     long i = it.next();
-                    int[] tokens = Sampler.sample(m, length, SequenceEval.sequenceSeed(seed, i), temperature);
+                    int[] tokens;
+                    try {
+                        tokens = Sampler.sample(m, length, SequenceEval.sequenceSeed(seed, i), temperature);
+                    } catch (NonFiniteLogitsException e) {
+                        throw SequenceEval.nonFinite(model, i, e);
+                    }
                     out.add(RowFactory.create(i, CollectionConverters.asScala(Arrays.stream(tokens).boxed().toList()).toSeq()));
                 }
                 return out.iterator();

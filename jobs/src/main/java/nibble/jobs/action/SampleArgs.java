@@ -1,6 +1,7 @@
 package nibble.jobs.action;
 
 import java.util.Objects;
+import nibble.jobs.io.Uris;
 
 /**
  * What {@link SampleAction} samples and where it writes.
@@ -19,6 +20,8 @@ public record SampleArgs(String model, String output, int sequences, int sequenc
     public SampleArgs {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(output, "output");
+        Uris.requireNoCredentials("--model", model);
+        Uris.requireNoCredentials("--output", output);
         EvaluateArgs.requireSampling(sequences, sequenceLength, temperature);
     }
 }

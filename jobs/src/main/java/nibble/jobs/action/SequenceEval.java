@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
+import nibble.common.InvalidInputException;
+import nibble.common.eval.NonFiniteLogitsException;
 import nibble.common.eval.SequenceStats;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.Sampler;
+import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.SerializableConf;
 import scala.Tuple2;
@@ -17,7 +20,8 @@ import scala.Tuple2;
  * The per-partition work of {@code evaluate}'s model level: load both models once per JVM straight
  * from their tables, then for each sequence compute both models' next-token distributions at every
  * position and compare them. A sequence is given, or sampled from the original model with a seed
- * derived from the evaluation seed and the sequence's index.
+ * derived from the evaluation seed and the sequence's index. Non-finite logits are bad input naming
+ * the table and the sequence ({@link #nonFinite}).
  */
 final class SequenceEval implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -53,9 +57,22 @@ final class SequenceEval implements Serializable {
         List<Tuple2<Long, SequenceStats>> out = new ArrayList<>();
         while (sequences.hasNext()) {
             Tuple2<Long, int[]> s = sequences.next();
-            int[] tokens = s._2() != null ? s._2() : Sampler.sample(p, length, sequenceSeed(seed, s._1()), temperature);
-            out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens)));
+            try {
+                int[] tokens = s._2() != null ? s._2() : Sampler.sample(p, length, sequenceSeed(seed, s._1()), temperature);
+                out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens)));
+            } catch (NonFiniteLogitsException e) {
+                throw nonFinite(e.model().equals("quantized") ? quantized : original, s._1(), e);
+            }
         }
         return out.iterator();
+    }
+
+    /**
+     * Non-finite logits from finite weights (every weight is checked when a model is loaded): the
+     * activations overflowed. Bad input naming the table and the sequence; no report is written.
+     */
+    static InvalidInputException nonFinite(String table, long sequence, NonFiniteLogitsException e) {
+        return new InvalidInputException(Uris.redact(table) + ": sequence " + sequence + ": " + e.getMessage()
+                + " although every weight is finite (the activations overflow)", e);
     }
 }

@@ -20,6 +20,7 @@ import nibble.common.table.Manifest;
 import nibble.common.table.ShardPlanner;
 import nibble.common.table.TensorEntry;
 import nibble.jobs.io.HadoopCheckpointFiles;
+import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
@@ -47,8 +48,11 @@ public final class ShardAction {
     public static ShardResult execute(SparkSession spark, ShardArgs args, Notes notes) throws IOException {
         long started = System.nanoTime();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf)) {
-            Manifest m = TensorTable.isTable(args.input(), conf)
+        boolean table = TensorTable.isTable(args.input(), conf);
+        // a table's data is its manifest and tensors/; a checkpoint is the file or folder given
+        List<PathOverlap.Read> reads = table ? PathOverlap.table("--input", args.input()) : List.of(new PathOverlap.Read("--input", args.input()));
+        try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), conf, reads)) {
+            Manifest m = table
                     ? reshard(spark, args, committer)
                     : shard(spark, args, committer, notes);
             return new ShardResult(args, m, System.nanoTime() - started);
@@ -125,6 +129,7 @@ public final class ShardAction {
             return JobDescription.run(spark, "verify and checksum",
                     () -> TableVerifier.checksums(spark, committer.tempDataDir(), infos));
         } catch (TableVerifier.TableMismatchException e) {
+            committer.requireClaim();
             if (inputTable != null) {
                 throw new InvalidInputException(inputTable + ": " + e.getMessage());
             }

@@ -4,6 +4,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.io.Uris;
 
 /**
  * What {@link ShardAction} reads and writes.
@@ -21,6 +22,8 @@ public record ShardArgs(String input, String output, long targetFileBytes, Strin
     public ShardArgs {
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(output, "output");
+        Uris.requireNoCredentials("--input", input);
+        Uris.requireNoCredentials("--output", output);
         if (targetFileBytes <= 0) {
             throw new UsageException("--target-file-mb must be positive");
         }

@@ -18,6 +18,7 @@ import nibble.common.model.Embedding;
 import nibble.common.model.Linear;
 import nibble.common.model.QuantizedMatrix;
 import nibble.common.model.WeightSource;
+import nibble.common.quant.Quantizer;
 import nibble.common.quant.Scheme;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
@@ -29,7 +30,9 @@ import nibble.jobs.table.TensorTable;
  * A model's weights read straight from a tensor table's Parquet files (dense or quantized), in the
  * JVM that uses them: an executor loads its models itself instead of receiving them from the
  * driver. Quantized tensors stay packed ({@link QuantizedMatrix}); kept and dense ones are decoded to
- * floats.
+ * floats. Every weight the model takes is checked to be finite (dense values, and the scales of
+ * packed rows): a NaN or infinity is bad input naming the table, tensor, row and column, because a
+ * model with one evaluates to NaN logits, whose statistics look like a perfect match.
  */
 public final class TableWeights implements WeightSource {
     private final String table;
@@ -126,7 +129,15 @@ public final class TableWeights implements WeightSource {
             throw new InvalidInputException(table + ": tensor '" + name + "' is " + info + ", expected [" + rows + ", " + cols + "]");
         }
         requireRows(name, codes.get(name));
-        return new QuantizedMatrix(s, rows, cols, codes.get(name), scales.get(name), zeros.get(name));
+        byte[][] rowScales = scales.get(name);
+        for (int r = 0; r < rowScales.length; r++) {
+            int g = rowScales[r] == null ? -1 : Quantizer.firstNonFiniteScale(rowScales[r], s);
+            if (g >= 0) {
+                throw new InvalidInputException(table + ": tensor '" + name + "' row " + r + ": the scale of group " + g
+                        + " is not finite (a model with NaN or infinite weights cannot be evaluated)");
+            }
+        }
+        return new QuantizedMatrix(s, rows, cols, codes.get(name), rowScales, zeros.get(name));
     }
 
     private float[] dense(String name, long n) {
@@ -140,6 +151,12 @@ public final class TableWeights implements WeightSource {
         DType dtype = info.dtype();
         for (int r = 0; r < rows.length; r++) {
             Floats.decode(rows[r], len, dtype, out, r * len);
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (!Float.isFinite(out[i])) {
+                throw new InvalidInputException(table + ": tensor '" + name + "' row " + i / len + " holds a non-finite value "
+                        + out[i] + " at column " + i % len + " (a model with NaN or infinite weights cannot be evaluated)");
+            }
         }
         return out;
     }

@@ -16,6 +16,7 @@ import nibble.common.InvalidInputException;
 import nibble.common.table.FileEntry;
 import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
+import nibble.jobs.io.PathOverlap;
 
 /**
  * Writes a table so that a failed run never leaves one that looks complete: Spark writes into a
@@ -23,6 +24,11 @@ import nibble.common.table.Manifest;
  * renamed to {@code tensors/part-NNNNN.parquet} by plan index, and the manifest written last. Use it
  * in try-with-resources: closing a committer that did not commit deletes the temporary folder and
  * leaves the output as it was.
+ *
+ * <p>{@link #begin} refuses an output that overlaps what the run reads ({@link PathOverlap}), then
+ * claims the output for this run ({@link OutputClaim}): the temporary folder is this run's own
+ * ({@code .<name>.nibble-tmp-<run>}), a second run writing the same output is refused and touches
+ * nothing, and the claim is released when the committer is closed.
  */
 public final class TableCommitter implements AutoCloseable {
     /** Entries that may sit in a folder that --overwrite is allowed to replace. */
@@ -33,44 +39,79 @@ public final class TableCommitter implements AutoCloseable {
     private final Path out;
     private final Path tmp;
     private final boolean overwrite;
+    private final OutputClaim claim;
     private boolean committed;
 
-    private TableCommitter(FileSystem fs, Path out, boolean overwrite) {
+    private TableCommitter(FileSystem fs, Path out, boolean overwrite, OutputClaim claim) {
         this.fs = fs;
         this.out = out;
-        this.tmp = new Path(out.getParent(), "." + out.getName() + ".nibble-tmp");
+        this.tmp = claim.tempSibling();
         this.overwrite = overwrite;
+        this.claim = claim;
     }
 
     /**
-     * Checks that {@code output} may be written (absent, empty, or a table and {@code overwrite}) and
-     * clears a stale temporary folder. Nothing is created yet.
+     * Checks that {@code output} may be written: it is not, does not contain and does not lie inside
+     * any of {@code reads} (checked before anything is touched); no other live run holds it; it is
+     * absent, empty, or a Nibble result and {@code overwrite}. Then claims it and clears temporary
+     * folders that crashed runs left beside it. No output is created yet.
+     *
+     * @param reads every path the run reads: of a table its data ({@link PathOverlap#table}), not its folder
      */
-    public static TableCommitter begin(String output, boolean overwrite, Configuration conf) throws IOException {
+    public static TableCommitter begin(String output, boolean overwrite, Configuration conf, List<PathOverlap.Read> reads)
+            throws IOException {
         Path out = new Path(output);
         FileSystem fs = out.getFileSystem(conf);
         if (out.getParent() == null) {
             throw new InvalidInputException(output + ": the output cannot be a file system root");
         }
-        if (fs.exists(out)) {
-            FileStatus st = fs.getFileStatus(out);
-            if (!st.isDirectory()) {
-                throw new InvalidInputException(output + ": output exists and is a file");
-            }
-            FileStatus[] entries = fs.listStatus(out);
-            boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, StatsTables.RECORD))
-                    || fs.exists(new Path(out, "report.json"));
-            if (complete && !overwrite) {
-                throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
-            }
-            boolean ours = Arrays.stream(entries).allMatch(e -> OWN_ENTRIES.contains(e.getPath().getName()));
-            if (entries.length > 0 && !(overwrite && ours)) {
-                throw new InvalidInputException(output + ": output exists and holds files that are not a Nibble table");
+        PathOverlap.requireDisjoint(output, reads, conf);
+        OutputClaim claim = OutputClaim.acquire(fs, out, conf);
+        try {
+            checkOutput(fs, out, output, overwrite);
+            claim.clearStaleTemps();
+            return new TableCommitter(fs, out, overwrite, claim);
+        } catch (IOException | RuntimeException e) {
+            claim.close();
+            throw e;
+        }
+    }
+
+    private static void checkOutput(FileSystem fs, Path out, String output, boolean overwrite) throws IOException {
+        if (!fs.exists(out)) {
+            return;
+        }
+        FileStatus st = fs.getFileStatus(out);
+        if (!st.isDirectory()) {
+            throw new InvalidInputException(output + ": output exists and is a file");
+        }
+        FileStatus[] entries = fs.listStatus(out);
+        boolean complete = fs.exists(new Path(out, Manifest.FILE_NAME)) || fs.exists(new Path(out, StatsTables.RECORD))
+                || fs.exists(new Path(out, "report.json"));
+        if (complete && !overwrite) {
+            throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
+        }
+        for (FileStatus e : entries) {
+            String name = e.getPath().getName();
+            if (name.startsWith(".") && name.endsWith(OutputClaim.CLAIM_SUFFIX)) {
+                throw new InvalidInputException(output + ": another Nibble run is writing inside this folder (" + name
+                        + "); wait for it to finish, or if it is no longer running delete " + e.getPath());
             }
         }
-        TableCommitter c = new TableCommitter(fs, out, overwrite);
-        fs.delete(c.tmp, true);
-        return c;
+        // temporary folders that runs writing inside this output left behind go with it
+        boolean ours = Arrays.stream(entries).map(e -> e.getPath().getName())
+                .allMatch(n -> OWN_ENTRIES.contains(n) || n.startsWith(".") && n.contains(OutputClaim.TMP_SUFFIX));
+        if (entries.length > 0 && !(overwrite && ours)) {
+            throw new InvalidInputException(output + ": output exists and holds files that are not a Nibble table");
+        }
+    }
+
+    /**
+     * Throws unless this run still holds its claim on the output. Call it before blaming the input
+     * for what was found in the temporary folder: a run whose claim was taken over may have lost it.
+     */
+    public void requireClaim() {
+        claim.requireHeld();
     }
 
     /** Where Spark writes a table's Parquet files. */
@@ -122,6 +163,7 @@ public final class TableCommitter implements AutoCloseable {
             }
             written.put(f.getKey(), parts);
         }
+        claim.requireHeld();
         if (overwrite) {
             fs.delete(out, true);
         }
@@ -155,16 +197,17 @@ public final class TableCommitter implements AutoCloseable {
         committed = true;
     }
 
-    /** Unless the output was committed, deletes the temporary folder; the output is left as it was. */
+    /** Unless the output was committed, deletes the temporary folder (the output is left as it was); releases the claim. */
     @Override
     public void close() {
-        if (committed) {
-            return;
-        }
         try {
-            fs.delete(tmp, true);
+            if (!committed) {
+                fs.delete(tmp, true);
+            }
         } catch (IOException ignored) {
-            // the next run clears a stale temporary folder too
+            // the next holder of the claim clears a stale temporary folder
+        } finally {
+            claim.close();
         }
     }
 

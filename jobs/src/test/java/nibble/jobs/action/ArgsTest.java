@@ -30,6 +30,44 @@ class ArgsTest {
     }
 
     @Test
+    void everyUriArgumentRefusesCredentialsWithoutEchoingThem() {
+        String bad = "s3a://AKIAKEY:TOPSECRET@bucket/x";
+        Recipe r = Recipe.load("int4-g128");
+        RegistryLayout good = new RegistryLayout("/o");
+        Map<String, Runnable> cases = new java.util.LinkedHashMap<>();
+        cases.put("--input", () -> new ShardArgs(bad, "o", 1, "zstd", false));
+        cases.put("--output", () -> ShardArgs.of("i", bad, false));
+        cases.put("--input ", () -> new CalibrateArgs(bad, null, 5, false));
+        cases.put("--output ", () -> new CalibrateArgs("t", bad, 5, false));
+        cases.put("--stats", () -> new QuantizeArgs("t", "q", "int4-g128", r, bad, 1, false));
+        cases.put("--recipe", () -> QuantizeArgs.of("t", "q", bad, false));
+        cases.put("--original", () -> EvaluateArgs.sampled(bad, "q", "e", 4, 16, 1, NO_GATE, false));
+        cases.put("--quantized", () -> EvaluateArgs.sampled("o", bad, "e", 4, 16, 1, NO_GATE, false));
+        cases.put("--data", () -> new EvaluateArgs("o", "q", "e", bad, 4, 16, 1, 1f, nibble.common.model.ActivationQuant.NONE, NO_GATE, 0, false));
+        cases.put("--model", () -> new SampleArgs(bad, "o", 2, 16, 1, 1f, false));
+        cases.put("--input  ", () -> new PipelineArgs(bad, good, "int4-g128", r, 4, 16, 7, NO_GATE, false));
+        cases.put("--output  ", () -> new PipelineArgs("/i", new RegistryLayout(bad), "int4-g128", r, 4, 16, 7, NO_GATE, false));
+        cases.forEach((option, make) -> {
+            String m = message(make);
+            assertTrue(m.startsWith(option.strip() + ": credentials in the URI are not accepted"), option + ": " + m);
+            assertTrue(!m.contains("TOPSECRET") && !m.contains("AKIAKEY"), m);
+        });
+        // through the command line too, before the recipe is even looked up
+        assertTrue(message(() -> parse(new nibble.jobs.QuantizeJob(), "--input", "t", "--output", "q", "--recipe", bad)).startsWith("--recipe:"));
+        assertTrue(message(() -> parse(new nibble.jobs.PipelineJob(), "--input", bad, "--output", "o")).startsWith("--input:"));
+        assertTrue(message(() -> parse(new nibble.jobs.SynthJob(), "--output", bad)).startsWith("--output:"));
+        assertTrue(message(() -> parse(new nibble.jobs.SynthJob(), "--output", "s3a://bucket/x")).contains("local folder"));
+    }
+
+    @Test
+    void badGateThresholdsAreUsageErrorsNamingTheFlag() {
+        assertTrue(message(() -> parse(new EvaluateJob(), "--original", "o", "--quantized", "q", "--output", "e", "--max-kld", "-1"))
+                .startsWith("--max-kld must be a non-negative number"));
+        assertTrue(message(() -> parse(new EvaluateJob(), "--original", "o", "--quantized", "q", "--output", "e", "--min-top1", "2"))
+                .startsWith("--min-top1 must be between 0 and 1"));
+    }
+
+    @Test
     void defaultsFollowTheTable() {
         assertEquals("s3a://r/m/v/table/stats", new CalibrateArgs("s3a://r/m/v/table", null, 5, false).output());
         assertEquals("/t/stats", QuantizeArgs.of("/t", "/q", "int4-g128", false).stats());

@@ -1,0 +1,441 @@
+package nibble.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.io.TempDir;
+import nibble.common.DType;
+import nibble.common.format.CheckpointReader;
+import nibble.common.format.LocalCheckpointFiles;
+import nibble.common.format.SourceTensor;
+
+/**
+ * Bad input to every command, through the launcher ({@link TestSpark#nibble}): each case gets its
+ * documented exit code (2 usage, 3 invalid input), exactly one error line naming the input and the
+ * problem and no stack trace, and leaves nothing behind: the output is as it was (absent stays
+ * absent; an existing result is untouched), and no temporary folder or claim file is left anywhere.
+ * The fixtures are built once from the tiny synthetic checkpoint.
+ */
+class BadInputMatrixTest {
+    private static final String SECRET = "matrixSECRETkey";
+    private static final String CREDS = "s3a://AKIAMATRIX:" + SECRET + "@bucket/";
+
+    @TempDir
+    static Path work;
+    /** A checkpoint, its table (with statistics), its quantized table and sampled sequences. */
+    static Path ckpt;
+    static Path table;
+    static Path quantized;
+    static Path sequences;
+    /** Tables of checkpoints with a NaN in a kept norm weight, a NaN in a quantized weight, and huge (finite) norm weights. */
+    static Path nanTable;
+    static Path nanQuantized;
+    static Path nanWeightTable;
+    static Path hugeTable;
+    static Path hugeQuantized;
+    static Path outOfVocab;
+
+    @BeforeAll
+    static void fixtures() throws Exception {
+        ckpt = ShardRoundTripTest.tinyCheckpoint(work.resolve("ckpt"), DType.F32, 0);
+        table = work.resolve("table");
+        quantized = work.resolve("q");
+        sequences = work.resolve("seqs");
+        ok("shard", "--input", ckpt.toString(), "--output", table.toString());
+        ok("calibrate", "--input", table.toString());
+        ok("quantize", "--input", table.toString(), "--output", quantized.toString(), "--recipe", "int4-g32");
+        ok("sample", "--model", table.toString(), "--output", sequences.toString(), "--sequences", "2", "--sequence-length", "8");
+
+        Path nanCkpt = patched("ckpt-nan", "model.norm.weight", 3, Float.NaN);
+        nanTable = work.resolve("table-nan");
+        nanQuantized = work.resolve("q-nan");
+        ok("shard", "--input", nanCkpt.toString(), "--output", nanTable.toString());
+        ok("quantize", "--input", nanTable.toString(), "--output", nanQuantized.toString(), "--recipe", "int4-g32"); // norms are kept
+
+        nanWeightTable = work.resolve("table-nan-w");
+        ok("shard", "--input", patched("ckpt-nan-w", "model.layers.0.self_attn.q_proj.weight", 70, Float.NaN).toString(),
+                "--output", nanWeightTable.toString());
+
+        Path huge = patched("ckpt-huge", "model.layers.0.input_layernorm.weight", -1, 3e38f);
+        patch(huge, "model.norm.weight", -1, 3e38f);
+        hugeTable = work.resolve("table-huge");
+        hugeQuantized = work.resolve("q-huge");
+        ok("shard", "--input", huge.toString(), "--output", hugeTable.toString());
+        ok("quantize", "--input", hugeTable.toString(), "--output", hugeQuantized.toString(), "--recipe", "int4-g32");
+
+        outOfVocab = work.resolve("tokens-oov");
+        TestSpark.session().sql("select array(1, 5, 100000) as tokens").write().parquet(outOfVocab.toString());
+    }
+
+    private static void ok(String... args) {
+        TestSpark.Run r = TestSpark.nibble(args);
+        assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+    }
+
+    /** A copy of the tiny checkpoint with {@code value} at {@code index} of {@code tensor} (every value when -1). */
+    private static Path patched(String name, String tensor, int index, float value) throws Exception {
+        Path dir = ShardRoundTripTest.tinyCheckpoint(work.resolve(name), DType.F32, 0);
+        patch(dir, tensor, index, value);
+        return dir;
+    }
+
+    private static void patch(Path dir, String tensor, int index, float value) throws Exception {
+        SourceTensor t = CheckpointReader.read(new LocalCheckpointFiles(dir)).tensors().stream()
+                .filter(s -> s.info().name().equals(tensor)).findFirst().orElseThrow();
+        long n = t.info().elementCount();
+        ByteBuffer b = ByteBuffer.allocate(4 * (int) (index < 0 ? n : 1)).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            b.putFloat(value);
+        }
+        b.flip();
+        try (FileChannel ch = FileChannel.open(dir.resolve(t.file()), StandardOpenOption.WRITE)) {
+            ch.write(b, t.offset() + 4L * Math.max(0, index));
+        }
+    }
+
+    // ---- the cases
+
+    /**
+     * One bad run.
+     *
+     * @param code the documented exit code
+     * @param args the command line
+     * @param output the output whose state must not change (null: none)
+     * @param mentions what the error line must contain (input, problem)
+     * @param absent results that must not exist afterwards under the output (for a pipeline, whose earlier stages stay)
+     * @param claim a live claim of another run to plant beside the output for the case, or null
+     */
+    record Case(int code, Supplier<String[]> args, Supplier<Path> output, Supplier<List<String>> mentions, List<String> absent,
+                Supplier<Path> claim) {
+    }
+
+    private static Case rejected(int code, Supplier<Path> output, Supplier<String[]> args, Supplier<List<String>> mentions) {
+        return new Case(code, args, output, mentions, List.of(), null);
+    }
+
+    private static String s(Path p) {
+        return p.toString();
+    }
+
+    private static Path fresh(String name) {
+        return work.resolve("out").resolve(name);
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        // ---- shard
+        add(all, "shard: missing input", rejected(3, () -> fresh("s1"),
+                () -> a("shard", "--input", s(work.resolve("nope.safetensors")), "--output", s(fresh("s1"))),
+                () -> List.of("nope.safetensors", "no such file")));
+        add(all, "shard: truncated safetensors", rejected(3, () -> fresh("s2"),
+                () -> a("shard", "--input", s(file("short.safetensors", new byte[] {1, 2, 3})), "--output", s(fresh("s2"))),
+                () -> List.of("short.safetensors")));
+        add(all, "shard: unsupported dtype", rejected(3, () -> fresh("s3"),
+                () -> a("shard", "--input", s(safetensors("ids.safetensors", "{\"ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 16)),
+                        "--output", s(fresh("s3"))),
+                () -> List.of("ids.safetensors", "'ids'", "I64")));
+        add(all, "shard: output is a file", rejected(3, () -> work.resolve("a-file"),
+                () -> a("shard", "--input", s(ckpt), "--output", s(file("a-file", new byte[] {7}))),
+                () -> List.of("a-file", "output exists and is a file")));
+        add(all, "shard: output holds foreign files, --overwrite", rejected(3, () -> work.resolve("foreign"),
+                () -> a("shard", "--input", s(ckpt), "--output", s(foreignFolder()), "--overwrite"),
+                () -> List.of("foreign", "not a Nibble table")));
+        add(all, "shard: output holds a table, no --overwrite", rejected(3, () -> table,
+                () -> a("shard", "--input", s(ckpt), "--output", s(table)),
+                () -> List.of(s(table), "already holds a complete result")));
+        add(all, "shard: re-shard a table onto itself, --overwrite", rejected(3, () -> table,
+                () -> a("shard", "--input", s(table), "--output", s(table) + "/", "--overwrite"),
+                () -> List.of("the output contains " + table + "/manifest.json (--input)")));
+        add(all, "shard: output inside the checkpoint folder", rejected(3, () -> ckpt.resolve("table"),
+                () -> a("shard", "--input", s(ckpt), "--output", s(ckpt.resolve("table"))),
+                () -> List.of("the output lies inside " + ckpt + " (--input)")));
+        add(all, "shard: credentials in --input", rejected(2, () -> fresh("s9"),
+                () -> a("shard", "--input", CREDS + "m/v1/", "--output", s(fresh("s9"))),
+                () -> List.of("--input: credentials in the URI are not accepted")));
+        add(all, "shard: credentials in --output", rejected(2, null,
+                () -> a("shard", "--input", s(ckpt), "--output", CREDS + "t"),
+                () -> List.of("--output: credentials in the URI are not accepted")));
+        add(all, "shard: --target-file-mb 0", rejected(2, () -> fresh("s11"),
+                () -> a("shard", "--input", s(ckpt), "--output", s(fresh("s11")), "--target-file-mb", "0"),
+                () -> List.of("--target-file-mb must be positive")));
+        add(all, "shard: another run writing the output", claimed(() -> fresh("s12"),
+                () -> a("shard", "--input", s(ckpt), "--output", s(fresh("s12")))));
+
+        // ---- calibrate
+        add(all, "calibrate: input is not a table", rejected(3, () -> ckpt.resolve("stats"),
+                () -> a("calibrate", "--input", s(ckpt)),
+                () -> List.of(s(ckpt), "not a tensor table")));
+        add(all, "calibrate: --output the table itself, --overwrite", rejected(3, () -> table,
+                () -> a("calibrate", "--input", s(table), "--output", s(table), "--overwrite"),
+                () -> List.of("the output contains " + table + "/manifest.json (--input)")));
+        add(all, "calibrate: --output the table's tensors/, --overwrite", rejected(3, () -> table.resolve("tensors"),
+                () -> a("calibrate", "--input", s(table), "--output", "file:" + table + "/tensors/", "--overwrite"),
+                () -> List.of("the output is " + table + "/tensors (--input)")));
+        add(all, "calibrate: --outlier-factor 1", rejected(2, () -> table.resolve("stats"),
+                () -> a("calibrate", "--input", s(table), "--outlier-factor", "1", "--overwrite"),
+                () -> List.of("--outlier-factor must be greater than 1")));
+        add(all, "calibrate: another run writing <table>/stats, --overwrite", claimed(() -> table.resolve("stats"),
+                () -> a("calibrate", "--input", s(table), "--overwrite")));
+
+        // ---- quantize
+        add(all, "quantize: onto its own input, --overwrite", rejected(3, () -> table,
+                () -> a("quantize", "--input", s(table), "--output", s(table), "--overwrite"),
+                () -> List.of(s(table), "the output contains " + table + "/manifest.json (--input)")));
+        add(all, "quantize: onto its input spelled ./relative/, --overwrite", rejected(3, () -> table,
+                () -> a("quantize", "--input", s(table), "--output", "./" + Path.of("").toAbsolutePath().relativize(table) + "/", "--overwrite"),
+                () -> List.of("the output contains " + table + "/manifest.json (--input)")));
+        add(all, "quantize: onto the statistics it reads, --overwrite", rejected(3, () -> table.resolve("stats"),
+                () -> a("quantize", "--input", s(table), "--output", s(table.resolve("stats")), "--overwrite"),
+                () -> List.of("the output is " + table.resolve("stats") + " (--stats)")));
+        add(all, "quantize: output holds a table, no --overwrite", rejected(3, () -> quantized,
+                () -> a("quantize", "--input", s(table), "--output", s(quantized), "--recipe", "int4-g32"),
+                () -> List.of(s(quantized), "already holds a complete result")));
+        add(all, "quantize: unknown recipe", rejected(3, () -> fresh("q5"),
+                () -> a("quantize", "--input", s(table), "--output", s(fresh("q5")), "--recipe", "int3-magic"),
+                () -> List.of("int3-magic", "no built-in recipe")));
+        add(all, "quantize: input is a quantized table", rejected(3, () -> fresh("q6"),
+                () -> a("quantize", "--input", s(quantized), "--output", s(fresh("q6"))),
+                () -> List.of(s(quantized), "quantize reads dense tables")));
+        add(all, "quantize: NaN in a quantized weight", rejected(3, () -> fresh("q7"),
+                () -> a("quantize", "--input", s(nanWeightTable), "--output", s(fresh("q7")), "--recipe", "int4-g32"),
+                () -> List.of(s(nanWeightTable), "'model.layers.0.self_attn.q_proj.weight' row 1", "non-finite value NaN")));
+        add(all, "quantize: credentials in --recipe", rejected(2, () -> fresh("q8"),
+                () -> a("quantize", "--input", s(table), "--output", s(fresh("q8")), "--recipe", CREDS + "r.json"),
+                () -> List.of("--recipe: credentials in the URI are not accepted")));
+        add(all, "quantize: another run writing the output, --overwrite", claimed(() -> quantized,
+                () -> a("quantize", "--input", s(table), "--output", s(quantized), "--recipe", "int4-g32", "--overwrite")));
+
+        // ---- evaluate
+        String[] small = {"--sequences", "2", "--sequence-length", "8"};
+        add(all, "evaluate: report onto the original, --overwrite", rejected(3, () -> table,
+                () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(table), "--overwrite"}, small)),
+                () -> List.of("the output contains " + table + "/manifest.json (--original)")));
+        add(all, "evaluate: report onto the quantized table, --overwrite", rejected(3, () -> quantized,
+                () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(quantized), "--output", "file:" + quantized, "--overwrite"}, small)),
+                () -> List.of("the output contains " + quantized + "/manifest.json (--quantized)")));
+        Case nan = new Case(3, () -> a(cat(new String[] {"evaluate", "--original", s(nanTable), "--quantized", s(nanQuantized),
+                "--output", s(fresh("e3")), "--max-kld", "0.05"}, small)), () -> fresh("e3"),
+                () -> List.of(s(nanTable), "tensor 'model.norm.weight' row 0 holds a non-finite value NaN at column 3"),
+                List.of(), null);
+        add(all, "evaluate: NaN in a kept norm weight, --max-kld", nan);
+        add(all, "evaluate: finite weights whose logits overflow", rejected(3, () -> fresh("e4"),
+                () -> a(cat(new String[] {"evaluate", "--original", s(hugeTable), "--quantized", s(hugeQuantized), "--output", s(fresh("e4"))}, small)),
+                () -> List.of(s(hugeTable) + ": sequence ", ": the model's logits at position", "are not finite",
+                        "although every weight is finite")));
+        add(all, "evaluate: --original is a quantized table", rejected(3, () -> fresh("e5"),
+                () -> a(cat(new String[] {"evaluate", "--original", s(quantized), "--quantized", s(quantized), "--output", s(fresh("e5"))}, small)),
+                () -> List.of(s(quantized), "--original must be a dense table")));
+        add(all, "evaluate: quantized from another table", rejected(3, () -> fresh("e6"),
+                () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(nanQuantized), "--output", s(fresh("e6"))}, small)),
+                () -> List.of(s(nanQuantized), "was not quantized from")));
+        add(all, "evaluate: --data with a token outside the vocabulary", rejected(3, () -> fresh("e7"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e7")), "--data", s(outOfVocab)),
+                () -> List.of(s(outOfVocab), "token 100000, outside the vocabulary")));
+        add(all, "evaluate: --sequence-length beyond the model", rejected(2, () -> fresh("e8"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e8")), "--sequence-length", "5000"),
+                () -> List.of("--sequence-length 5000 exceeds the model's 2048 positions")));
+        add(all, "evaluate: --max-kld -1", rejected(2, () -> fresh("e9"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e9")), "--max-kld", "-1"),
+                () -> List.of("--max-kld must be a non-negative number")));
+        add(all, "evaluate: credentials in --data", rejected(2, () -> fresh("e10"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e10")), "--data", CREDS + "seqs"),
+                () -> List.of("--data: credentials in the URI are not accepted")));
+        add(all, "evaluate: another run writing the output", claimed(() -> fresh("e11"),
+                () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e11"))}, small))));
+
+        // ---- sample
+        add(all, "sample: --model is not a table", rejected(3, () -> fresh("m1"),
+                () -> a("sample", "--model", s(ckpt), "--output", s(fresh("m1")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(ckpt), "not a tensor table")));
+        add(all, "sample: onto its model, --overwrite", rejected(3, () -> table,
+                () -> a("sample", "--model", s(table), "--output", s(table), "--overwrite"),
+                () -> List.of("the output contains " + table + "/manifest.json (--model)")));
+        add(all, "sample: NaN in the model", rejected(3, () -> fresh("m3"),
+                () -> a("sample", "--model", s(nanTable), "--output", s(fresh("m3")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(nanTable), "'model.norm.weight' row 0 holds a non-finite value NaN at column 3")));
+        add(all, "sample: logits overflow", rejected(3, () -> fresh("m4"),
+                () -> a("sample", "--model", s(hugeTable), "--output", s(fresh("m4")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(hugeTable) + ": sequence ", "are not finite")));
+        add(all, "sample: --sequences 0", rejected(2, () -> fresh("m5"),
+                () -> a("sample", "--model", s(table), "--output", s(fresh("m5")), "--sequences", "0"),
+                () -> List.of("--sequences must be positive")));
+
+        // ---- pipeline
+        String[] quick = {"--recipe", "int4-g32", "--sequences", "2", "--sequence-length", "8"};
+        add(all, "pipeline: NaN in a kept norm weight, --max-kld", new Case(3,
+                () -> a(cat(new String[] {"pipeline", "--input", s(work.resolve("ckpt-nan")), "--output", s(fresh("p1")), "--max-kld", "0.05"}, quick)),
+                () -> fresh("p1"), () -> List.of(s(fresh("p1").resolve("table")), "'model.norm.weight' row 0", "non-finite value NaN"),
+                List.of("_SUCCESS", "eval/report.json", "eval/report.md", "eval/report.html"), null));
+        add(all, "pipeline: output is the checkpoint", rejected(3, () -> ckpt,
+                () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(ckpt)}, quick)),
+                () -> List.of("the output is " + ckpt + " (--input)")));
+        add(all, "pipeline: output inside the checkpoint", rejected(3, () -> ckpt.resolve("v1-int4"),
+                () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(ckpt.resolve("v1-int4"))}, quick)),
+                () -> List.of("the output lies inside " + ckpt + " (--input)")));
+        add(all, "pipeline: credentials in --input", rejected(2, () -> fresh("p4"),
+                () -> a(cat(new String[] {"pipeline", "--input", CREDS + "m/v1/", "--output", s(fresh("p4"))}, quick)),
+                () -> List.of("--input: credentials in the URI are not accepted")));
+        add(all, "pipeline: unknown recipe", rejected(3, () -> fresh("p5"),
+                () -> a("pipeline", "--input", s(ckpt), "--output", s(fresh("p5")), "--recipe", "int3-magic"),
+                () -> List.of("int3-magic", "no built-in recipe")));
+        add(all, "pipeline: another pipeline on the prefix", claimed(() -> fresh("p6"),
+                () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(fresh("p6"))}, quick))));
+
+        // ---- synth
+        add(all, "synth: output folder not empty", rejected(3, () -> work.resolve("foreign"),
+                () -> a("synth", "--preset", "tiny", "--output", s(foreignFolder())),
+                () -> List.of("foreign", "output folder is not empty")));
+        add(all, "synth: unknown preset", rejected(3, () -> fresh("y2"),
+                () -> a("synth", "--preset", "huge-9000", "--output", s(fresh("y2"))),
+                () -> List.of("huge-9000", "unknown synthetic preset")));
+        add(all, "synth: unsupported dtype", rejected(3, () -> fresh("y3"),
+                () -> a("synth", "--preset", "tiny", "--dtype", "I64", "--output", s(fresh("y3"))),
+                () -> List.of("--dtype", "I64")));
+        add(all, "synth: credentials in --output", rejected(2, null,
+                () -> a("synth", "--preset", "tiny", "--output", CREDS + "ckpt"),
+                () -> List.of("--output: credentials in the URI are not accepted")));
+        return all.stream();
+    }
+
+    private static void add(List<Arguments> all, String name, Case c) {
+        all.add(Arguments.of(name, c));
+    }
+
+    /** Exit 3 naming the output and the claim's owner, while another run's live claim sits beside the output. */
+    private static Case claimed(Supplier<Path> output, Supplier<String[]> args) {
+        return new Case(3, args, output, () -> List.of(s(output.get()), "another Nibble run is writing here",
+                "claimed by ci@other-host pid 4242", "delete "), List.of(),
+                () -> output.get().resolveSibling("." + output.get().getFileName() + ".nibble-claim"));
+    }
+
+    private static String[] a(String... args) {
+        return args;
+    }
+
+    private static String[] cat(String[] a, String[] b) {
+        return S3PipelineTestSupport.concat(a, b);
+    }
+
+    private static Path file(String name, byte[] bytes) {
+        try {
+            return Files.write(work.resolve(name), bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path safetensors(String name, String header, int dataBytes) {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h);
+        return file(name, b.array());
+    }
+
+    private static Path foreignFolder() {
+        try {
+            Path dir = Files.createDirectories(work.resolve("foreign"));
+            Files.writeString(dir.resolve("notes.txt"), "not a table");
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- the assertions
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void badInputIsRefusedCleanly(String name, Case c) throws Exception {
+        String[] args = c.args().get();
+        Path output = c.output() == null ? null : c.output().get();
+        Path claim = c.claim() == null ? null : c.claim().get();
+        if (claim != null) {
+            Files.createDirectories(claim.getParent());
+            Files.writeString(claim, "{\"format\":\"nibble-claim\",\"run\":\"live\",\"host\":\"other-host\",\"pid\":4242,"
+                    + "\"user\":\"ci\",\"started\":\"" + Instant.now() + "\",\"output\":\"x\"}");
+        }
+        Map<String, String> outputBefore = output == null ? Map.of() : state(output);
+        Map<String, String> hiddenBefore = nibbleEntries();
+        try {
+            TestSpark.Run r = TestSpark.nibble(args);
+            String command = args[0];
+            assertEquals(c.code(), r.code(), name + ": " + r.err());
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("nibble ")).toList();
+            assertEquals(1, errors.size(), "one error line: " + r.err());
+            String line = errors.get(0);
+            assertTrue(line.startsWith("nibble " + command + ": " + (c.code() == 3 ? "error: " : "")), line);
+            for (String m : c.mentions().get()) {
+                assertTrue(line.contains(m), "mentions '" + m + "': " + line);
+            }
+            assertFalse(r.err().lines().anyMatch(l -> l.startsWith("\tat ") || l.startsWith("Caused by") || l.contains("Exception:")),
+                    "no stack trace: " + r.err());
+            assertFalse((r.out() + r.err()).contains(SECRET), "the secret is never printed");
+            if (c.absent().isEmpty()) {
+                if (output != null) {
+                    assertEquals(outputBefore, state(output), "the output is as it was");
+                }
+            } else {
+                for (String f : c.absent()) {
+                    assertFalse(Files.exists(output.resolve(f)), f + " must not exist after a failed run");
+                }
+            }
+            assertEquals(hiddenBefore, nibbleEntries(), "no temporary folder or claim left behind, a planted claim untouched");
+        } finally {
+            if (claim != null) {
+                Files.deleteIfExists(claim);
+            }
+        }
+    }
+
+    /** Every file under {@code p} (relative path → size and CRC), or {@code <absent>}. */
+    private static Map<String, String> state(Path p) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        if (!Files.exists(p)) {
+            out.put("", "<absent>");
+            return out;
+        }
+        try (var s = Files.walk(p)) {
+            for (Path f : (Iterable<Path>) s.filter(Files::isRegularFile)::iterator) {
+                byte[] b = Files.readAllBytes(f);
+                out.put(p.relativize(f).toString(), b.length + ":" + Tables.crc(b));
+            }
+        }
+        return out;
+    }
+
+    /** Every {@code .nibble-tmp*} and {@code .nibble-claim} entry under the work folder, with its content for files. */
+    private static Map<String, String> nibbleEntries() throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (var s = Files.walk(work)) {
+            for (Path f : (Iterable<Path>) s::iterator) {
+                String n = f.getFileName().toString();
+                if (n.contains(".nibble-tmp") || n.contains(".nibble-claim")) {
+                    out.put(work.relativize(f).toString(), Files.isRegularFile(f) ? Arrays.toString(Files.readAllBytes(f)) : "dir");
+                }
+            }
+        }
+        return out;
+    }
+}
