@@ -94,21 +94,6 @@ public final class Quantizer {
         codec(layout.scheme()).nibbleTable(layout, scales, zeros, g, lut);
     }
 
-    /**
-     * The index of the first group whose stored scale is NaN or infinite, or -1. Codes and zero-points
-     * are integers, so a row whose scales are finite dequantizes to finite values (bar overflow of the
-     * largest F32 scales).
-     */
-    public static int firstNonFiniteScale(byte[] scales, Scheme scheme) {
-        ScaleFormat fmt = scheme.scaleFormat();
-        for (int g = 0, n = scales.length / fmt.bytes(); g < n; g++) {
-            if (!Float.isFinite(fmt.read(scales, g))) {
-                return g;
-            }
-        }
-        return -1;
-    }
-
     /** Throws naming tensor, row and column at the first NaN or infinity. */
     public static void requireFinite(String tensor, long row, float[] values) {
         for (int i = 0; i < values.length; i++) {

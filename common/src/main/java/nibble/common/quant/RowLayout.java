@@ -168,6 +168,20 @@ public record RowLayout(Scheme scheme, int rowLength) {
         return Float.intBitsToFloat((scales[o] & 0xff) | (scales[o + 1] & 0xff) << 8 | (scales[o + 2] & 0xff) << 16 | scales[o + 3] << 24);
     }
 
+    /**
+     * The first group whose stored scale is NaN or infinite, or -1. Codes and zero-points are
+     * integers, so a row whose scales are finite dequantizes to finite values (bar overflow of the
+     * largest F32 scales).
+     */
+    public int firstNonFiniteScale(byte[] scales) {
+        for (int g = 0; g < groupCount(); g++) {
+            if (!Float.isFinite(scale(scales, g))) {
+                return g;
+            }
+        }
+        return -1;
+    }
+
     /** Stores {@code scale} (already rounded to the scale format) as group {@code g}'s. */
     public void putScale(byte[] scales, int g, float scale) {
         if (scheme.scaleFormat() == ScaleFormat.F16) {

@@ -166,11 +166,11 @@ class QuantizerTest {
         float[] x = {0.1f, 0.2f, -0.4f, 0.3f, 1f, -2f};
         for (Scheme s : List.of(Scheme.group(4, true, 2), Scheme.group(4, true, 2).withScaleFormat(ScaleFormat.F32))) {
             QuantizedRow q = Quantizer.quantize("t", 0, x, s);
-            assertEquals(-1, Quantizer.firstNonFiniteScale(q.scales(), s));
+            assertEquals(-1, RowLayout.of(s, x.length).firstNonFiniteScale(q.scales()));
             byte[] scales = q.scales().clone();
             int w = s.scaleFormat().bytes();
             java.util.Arrays.fill(scales, w, 2 * w, (byte) 0xff); // group 1: all ones, a NaN in F16 and F32
-            assertEquals(1, Quantizer.firstNonFiniteScale(scales, s));
+            assertEquals(1, RowLayout.of(s, x.length).firstNonFiniteScale(scales));
         }
     }
 

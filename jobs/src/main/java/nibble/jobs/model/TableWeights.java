@@ -18,7 +18,7 @@ import nibble.common.model.Embedding;
 import nibble.common.model.Linear;
 import nibble.common.model.QuantizedMatrix;
 import nibble.common.model.WeightSource;
-import nibble.common.quant.Quantizer;
+import nibble.common.quant.RowLayout;
 import nibble.common.quant.Scheme;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
@@ -130,8 +130,9 @@ public final class TableWeights implements WeightSource {
         }
         requireRows(name, codes.get(name));
         byte[][] rowScales = scales.get(name);
+        RowLayout layout = RowLayout.of(s, cols);
         for (int r = 0; r < rowScales.length; r++) {
-            int g = rowScales[r] == null ? -1 : Quantizer.firstNonFiniteScale(rowScales[r], s);
+            int g = rowScales[r] == null ? -1 : layout.firstNonFiniteScale(rowScales[r]);
             if (g >= 0) {
                 throw new InvalidInputException(table + ": tensor '" + name + "' row " + r + ": the scale of group " + g
                         + " is not finite (a model with NaN or infinite weights cannot be evaluated)");
