@@ -18,6 +18,16 @@ import nibble.common.Halfs;
  *       fifth bit of value {@code j}, {@code y = (q - 16) * d}.</li>
  *   <li>Q5_1: 32 values in 24 bytes, {@code d, m, qh[4], qs[16]}, {@code y = q * d + m}.</li>
  *   <li>Q8_0: 32 values in 34 bytes, {@code d, qs[32]} (signed bytes), {@code y = q * d}.</li>
+ *   <li>K-quants, super-blocks of 256 values in 16 sub-blocks of 16 (Q2_K, Q3_K, Q6_K) or 8 of 32
+ *       (Q4_K, Q5_K), with quantized sub-block scales (and minimums):
+ *       Q2_K {@code scales[16], qs[64], d, dmin}: {@code y = (d * (sc & 15)) * q - dmin * (sc >> 4)},
+ *       2-bit {@code q};
+ *       Q3_K {@code hmask[32], qs[64], scales[12], d}: 6-bit signed scales, {@code q} 2 low bits
+ *       minus 4 unless the {@code hmask} bit is set, {@code y = (d * (sc - 32)) * q};
+ *       Q4_K {@code d, dmin, scales[12], qs[128]}: 6-bit scale and minimum per 32,
+ *       {@code y = (d * sc) * q - dmin * m};
+ *       Q5_K {@code d, dmin, scales[12], qh[32], qs[128]}: as Q4_K with a fifth bit from {@code qh};
+ *       Q6_K {@code ql[128], qh[64], scales[16] (int8), d}: {@code y = (d * sc) * (q - 32)}.</li>
  * </ul>
  */
 public enum GgmlType {
@@ -28,6 +38,11 @@ public enum GgmlType {
     Q5_0(6, 32, 22),
     Q5_1(7, 32, 24),
     Q8_0(8, 32, 34),
+    Q2_K(10, 256, 84),
+    Q3_K(11, 256, 110),
+    Q4_K(12, 256, 144),
+    Q5_K(13, 256, 176),
+    Q6_K(14, 256, 210),
     BF16(30, 1, 2);
 
     private final int id;
@@ -193,7 +208,152 @@ public enum GgmlType {
                     }
                 }
             }
+            case Q2_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q2k(src, srcOff + b * 84, out, outOff + b * 256);
+                }
+            }
+            case Q3_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q3k(src, srcOff + b * 110, out, outOff + b * 256);
+                }
+            }
+            case Q4_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q45k(src, srcOff + b * 144, false, out, outOff + b * 256);
+                }
+            }
+            case Q5_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q45k(src, srcOff + b * 176, true, out, outOff + b * 256);
+                }
+            }
+            case Q6_K -> {
+                for (int b = 0; b < blocks; b++) {
+                    q6k(src, srcOff + b * 210, out, outOff + b * 256);
+                }
+            }
             default -> throw new IllegalStateException(name());
+        }
+    }
+
+    /** Q2_K: scales[16] at 0, qs[64] at 16, d at 80, dmin at 82. */
+    private static void q2k(byte[] x, int p, float[] y, int o) {
+        float d = half(x, p + 80);
+        float min = half(x, p + 82);
+        int is = 0;
+        for (int n = 0; n < 2; n++) {
+            int q = p + 16 + 32 * n;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    int sc = x[p + is++] & 0xff;
+                    float dl = d * (sc & 0x0f);
+                    float ml = min * (sc >>> 4);
+                    for (int l = 0; l < 16; l++) {
+                        y[o++] = dl * (((x[q + 16 * part + l] & 0xff) >>> shift) & 3) - ml;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Q3_K: hmask[32] at 0, qs[64] at 32, scales[12] at 96, d at 108. */
+    private static void q3k(byte[] x, int p, float[] y, int o) {
+        float dAll = half(x, p + 108);
+        int is = 0;
+        int bit = 0;
+        for (int n = 0; n < 2; n++) {
+            int q = p + 32 + 32 * n;
+            for (int shift = 0; shift < 8; shift += 2) {
+                for (int part = 0; part < 2; part++) {
+                    float dl = dAll * (q3Scale(x, p + 96, is++) - 32);
+                    for (int l = 0; l < 16; l++) {
+                        int i = 16 * part + l;
+                        int low = ((x[q + i] & 0xff) >>> shift) & 3;
+                        int high = ((x[p + i] >>> bit) & 1) != 0 ? 0 : 4;
+                        y[o++] = dl * (low - high);
+                    }
+                }
+                bit++;
+            }
+        }
+    }
+
+    /** The {@code k}-th (0..15) 6-bit scale of a Q3_K block: low 4 bits from bytes 0..7, high 2 from 8..11. */
+    private static int q3Scale(byte[] x, int s, int k) {
+        int low = k < 8 ? x[s + k] & 0x0f : (x[s + k - 8] & 0xff) >>> 4;
+        int high = ((x[s + 8 + (k & 3)] & 0xff) >>> (2 * (k >>> 2))) & 3;
+        return low | (high << 4);
+    }
+
+    /** Q4_K (d, dmin, scales[12], qs[128]) and Q5_K (d, dmin, scales[12], qh[32], qs[128]). */
+    private static void q45k(byte[] x, int p, boolean five, float[] y, int o) {
+        float d = half(x, p);
+        float min = half(x, p + 2);
+        int scales = p + 4;
+        int qh = p + 16;
+        int ql = five ? p + 48 : p + 16;
+        for (int j = 0; j < 4; j++) {
+            float d1 = d * kScale(x, scales, 2 * j);
+            float m1 = min * kMin(x, scales, 2 * j);
+            float d2 = d * kScale(x, scales, 2 * j + 1);
+            float m2 = min * kMin(x, scales, 2 * j + 1);
+            int q = ql + 32 * j;
+            for (int l = 0; l < 32; l++) {
+                int v = x[q + l] & 0x0f;
+                if (five) {
+                    v += ((x[qh + l] >>> (2 * j)) & 1) != 0 ? 16 : 0;
+                }
+                y[o++] = d1 * v - m1;
+            }
+            for (int l = 0; l < 32; l++) {
+                int v = (x[q + l] & 0xff) >>> 4;
+                if (five) {
+                    v += ((x[qh + l] >>> (2 * j + 1)) & 1) != 0 ? 16 : 0;
+                }
+                y[o++] = d2 * v - m2;
+            }
+        }
+    }
+
+    /** ggml's {@code get_scale_min_k4}: the {@code j}-th 6-bit scale of a Q4_K/Q5_K block. */
+    private static int kScale(byte[] x, int s, int j) {
+        if (j < 4) {
+            return x[s + j] & 63;
+        }
+        return (x[s + j + 4] & 0x0f) | (((x[s + j - 4] & 0xff) >>> 6) << 4);
+    }
+
+    /** ggml's {@code get_scale_min_k4}: the {@code j}-th 6-bit minimum of a Q4_K/Q5_K block. */
+    private static int kMin(byte[] x, int s, int j) {
+        if (j < 4) {
+            return x[s + j + 4] & 63;
+        }
+        return ((x[s + j + 4] & 0xff) >>> 4) | (((x[s + j] & 0xff) >>> 6) << 4);
+    }
+
+    /** Q6_K: ql[128] at 0, qh[64] at 128, scales[16] (int8) at 192, d at 208. */
+    private static void q6k(byte[] x, int p, float[] y, int o) {
+        float d = half(x, p + 208);
+        for (int n = 0; n < 2; n++) {
+            int ql = p + 64 * n;
+            int qh = p + 128 + 32 * n;
+            int sc = p + 192 + 8 * n;
+            int base = o + 128 * n;
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                int h = x[qh + l] & 0xff;
+                int a = x[ql + l] & 0xff;
+                int b = x[ql + l + 32] & 0xff;
+                int q1 = ((a & 0x0f) | ((h & 3) << 4)) - 32;
+                int q2 = ((b & 0x0f) | (((h >>> 2) & 3) << 4)) - 32;
+                int q3 = ((a >>> 4) | (((h >>> 4) & 3) << 4)) - 32;
+                int q4 = ((b >>> 4) | (((h >>> 6) & 3) << 4)) - 32;
+                y[base + l] = d * x[sc + is] * q1;
+                y[base + l + 32] = d * x[sc + is + 2] * q2;
+                y[base + l + 64] = d * x[sc + is + 4] * q3;
+                y[base + l + 96] = d * x[sc + is + 6] * q4;
+            }
         }
     }
 

@@ -42,8 +42,8 @@ class GgmlTypeTest {
         assertEquals(34 * 18, GgmlType.Q8_0.bytesOf(576));
         assertEquals(2 * 576, GgmlType.BF16.bytesOf(576));
         assertEquals(GgmlType.BF16, GgmlType.byId(30));
-        assertNull(GgmlType.byId(12));
-        assertEquals("Q4_K (12)", GgmlType.describe(12));
+        assertNull(GgmlType.byId(15));
+        assertEquals("Q8_K (15)", GgmlType.describe(15));
         assertEquals("unknown (4000000000)", GgmlType.describe(4_000_000_000L));
     }
 
@@ -149,5 +149,56 @@ class GgmlTypeTest {
         assertArrayEquals(new float[] {1f, -2f, 0x1p-24f}, decode(GgmlType.F16, f16, 3));
         byte[] bf16 = {(byte) 0x80, 0x3f, 0, (byte) 0xc0};
         assertArrayEquals(new float[] {1f, -2f}, decode(GgmlType.BF16, bf16, 2));
+    }
+
+    @Test
+    void q4_KSixBitScalesAndMinimums() {
+        byte[] b = new byte[144];
+        half(b, 0, HALF);
+        half(b, 2, QUARTER);
+        for (int i = 0; i < 4; i++) {
+            b[4 + i] = (byte) (i + 1);                     // scales 0..3: 1..4
+            b[8 + i] = (byte) (i + 5);                     // minimums 0..3: 5..8
+            b[12 + i] = (byte) ((i + 1) | ((i + 2) << 4)); // scales 4..7: 1..4, minimums 4..7: 2..5
+        }
+        b[4] |= (byte) 0x40;                               // high bits of scale 4: +16
+        b[8] |= (byte) 0x80;                               // high bits of minimum 4: +32
+        int[] sc = {1, 2, 3, 4, 1 + 16, 2, 3, 4};
+        int[] mn = {5, 6, 7, 8, 2 + 32, 3, 4, 5};
+        for (int l = 0; l < 128; l++) {
+            b[16 + l] = (byte) ((l % 16) | ((15 - l % 16) << 4));
+        }
+        float[] y = decode(GgmlType.Q4_K, b, 256);
+        for (int i = 0; i < 256; i++) {
+            int sub = i / 32;
+            int l = i % 32;
+            int q = sub % 2 == 0 ? l % 16 : 15 - l % 16;
+            assertEquals(0.5f * sc[sub] * q - 0.25f * mn[sub], y[i], "value " + i);
+        }
+    }
+
+    @Test
+    void q6_KSixBitCodesAndSignedScales() {
+        SplittableRandom r = new SplittableRandom(6);
+        byte[] b = new byte[210];
+        for (int i = 0; i < 192; i++) {
+            b[i] = (byte) r.nextInt(256);
+        }
+        for (int i = 0; i < 16; i++) {
+            b[192 + i] = (byte) ((i % 2 == 0 ? 1 : -1) * (i + 1));
+        }
+        half(b, 208, HALF);
+        float[] y = decode(GgmlType.Q6_K, b, 256);
+        for (int i = 0; i < 256; i++) {
+            int n = i / 128;
+            int quarter = (i % 128) / 32;
+            int l = i % 32;
+            int lowByte = b[64 * n + l + 32 * (quarter % 2)] & 0xff;
+            int low = quarter < 2 ? lowByte & 15 : lowByte >> 4;
+            int high = ((b[128 + 32 * n + l] & 0xff) >> (2 * quarter)) & 3;
+            int q = (low | high << 4) - 32;
+            int scale = b[192 + 8 * n + l / 16 + 2 * quarter];
+            assertEquals(0.5f * scale * q, y[i], "value " + i);
+        }
     }
 }

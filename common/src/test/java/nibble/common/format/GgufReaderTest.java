@@ -231,8 +231,8 @@ class GgufReaderTest {
 
     @Test
     void badTensorInfos() {
-        rejected(with(g -> g.tensor("k", 12, new long[] {256}, new byte[144], null)),
-                "tensor 'k'", "Q4_K (12) is not supported");
+        rejected(with(g -> g.tensor("k", 16, new long[] {256}, new byte[66], null)),
+                "tensor 'k'", "IQ2_XXS (16) is not supported");
         rejected(with(g -> g.tensor("k", 99, new long[] {1}, new byte[4], null)), "unknown (99)");
         rejected(with(g -> g.tensor("k", 0, new long[] {1, 1, 1, 1, 1}, new byte[4], null)), "n_dims 5");
         rejected(with(g -> g.tensor("k", 8, new long[] {48}, new byte[68], null)), "not a multiple of the Q8_0 block");
