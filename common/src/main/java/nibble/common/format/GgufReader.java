@@ -375,6 +375,8 @@ public final class GgufReader {
         private final long length;
         private long pos;
         private final byte[] buf = new byte[WINDOW];
+        private final java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         private long bufStart;
         private int bufLen;
 
@@ -449,8 +451,7 @@ public final class GgufReader {
             need(n, what + " (" + n + " bytes)");
             byte[] b = bytes(n, what);
             try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(b)).toString();
+                return utf8.decode(java.nio.ByteBuffer.wrap(b)).toString();
             } catch (CharacterCodingException e) {
                 throw bad(what + " at offset " + (pos - n) + " is not valid UTF-8");
             }
