@@ -202,6 +202,72 @@ class GgufShardTest {
         assertEquals("ĠParis", vocab.get(best));
     }
 
+    /**
+     * The recorded rotary layout is the one the weights follow: on real prose (the first 600 bytes of
+     * ../shared/text/evaluation.txt, tokenized by greedy longest match over the GGUF vocabulary, which
+     * gives valid if not canonical BPE tokens), the "interleaved" layout has far lower perplexity than
+     * Hugging Face's "half" layout would.
+     */
+    @Test
+    void recordedRopeLayoutIsTheOneThatFitsTheWeights() throws Exception {
+        Path text = TestSpark.shared() == null ? null : TestSpark.shared().resolve("text/evaluation.txt");
+        Assumptions.assumeTrue(text != null && Files.exists(text), "../shared/text/evaluation.txt is absent");
+        @SuppressWarnings("unchecked")
+        List<String> vocab = (List<String>) ((Map<String, Object>) manifest.source().get("tokenizer"))
+                .get("tokenizer.ggml.tokens");
+        String prose = new String(Files.readAllBytes(text), StandardCharsets.US_ASCII).substring(0, 600);
+        int[] tokens = greedyTokens(prose, vocab);
+        LlamaModel model = TableModels.get(table.toString(), ActivationQuant.NONE, new Configuration());
+        assertEquals(nibble.common.model.RopeLayout.INTERLEAVED, model.config().ropeLayout());
+        double interleaved = meanNll(model, tokens);
+        LlamaModel other = new LlamaModel(model.config().withRopeLayout(nibble.common.model.RopeLayout.HALF),
+                model.weights());
+        double half = meanNll(other, tokens);
+        System.out.printf("GgufShardTest: %d tokens of evaluation.txt: perplexity %.1f with the recorded interleaved"
+                + " layout, %.1f with the half layout%n", tokens.length, Math.exp(interleaved), Math.exp(half));
+        assertTrue(Math.exp(interleaved) < 60, "perplexity " + Math.exp(interleaved));
+        assertTrue(interleaved + 1.0 < half, interleaved + " vs " + half);
+    }
+
+    /** GPT-2 byte-level spelling (space = 'Ġ', newline = 'Ċ'), then greedy longest match over the vocabulary. */
+    private static int[] greedyTokens(String ascii, List<String> vocab) {
+        Map<String, Integer> ids = new HashMap<>();
+        for (int i = 0; i < vocab.size(); i++) {
+            ids.putIfAbsent(vocab.get(i), i);
+        }
+        String s = ascii.replace(' ', 'Ġ').replace('\n', 'Ċ');
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (int at = 0; at < s.length(); ) {
+            int end = Math.min(s.length(), at + 24);
+            while (end > at + 1 && !ids.containsKey(s.substring(at, end))) {
+                end--;
+            }
+            Integer id = ids.get(s.substring(at, end));
+            assertNotNull(id, "no token for '" + s.substring(at, end) + "'");
+            out.add(id);
+            at = end;
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static double meanNll(LlamaModel model, int[] tokens) {
+        float[][] logits = model.logits(tokens);
+        double sum = 0;
+        for (int p = 0; p + 1 < tokens.length; p++) {
+            float[] l = logits[p];
+            double max = Double.NEGATIVE_INFINITY;
+            for (float v : l) {
+                max = Math.max(max, v);
+            }
+            double z = 0;
+            for (float v : l) {
+                z += Math.exp(v - max);
+            }
+            sum += max + Math.log(z) - l[tokens[p + 1]];
+        }
+        return sum / (tokens.length - 1);
+    }
+
     /** Per tensor: CRC-32 and CRC-32C of its rows in row order, read straight from the Parquet files. */
     private Map<String, long[]> rowCrcs() throws IOException {
         Map<String, CRC32> crc = new HashMap<>();
