@@ -14,7 +14,7 @@ import nibble.jobs.io.Uris;
 public final class ShardJob implements Command<ShardArgs> {
     private static final Options.Spec SPEC = Options.spec("shard",
                     "Split a checkpoint into a Parquet tensor table (bit-exact), or re-shard a table.")
-            .value("input", "URI", null, "safetensors file or folder, llama2.c .bin, or a tensor table folder (required)")
+            .value("input", "URI", null, "safetensors file or folder, llama2.c .bin, GGUF .gguf, or a tensor table folder (required)")
             .value("output", "URI", null, "folder to write the tensor table to (required)")
             .value("target-file-mb", "MB", "128", "data per Parquet file (fractions allowed, e.g. 0.5)")
             .value("compression", "CODEC", "uncompressed", "Parquet codec: uncompressed, snappy, zstd, gzip, lz4_raw (zstd saves ~20% on BF16)")

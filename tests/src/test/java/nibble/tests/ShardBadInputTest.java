@@ -133,4 +133,37 @@ class ShardBadInputTest {
         assertEquals(0, help.code());
         assertTrue(help.out().contains("--target-file-mb"), help.out());
     }
+
+    /** A GGUF v3 file: header with {@code tensorCount}, no metadata, one F32 tensor info "w" of {@code n} values, {@code dataBytes} of data. */
+    private Path gguf(String name, long tensorCount, long n, int dataBytes) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(256 + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x46554747).putInt(3).putLong(tensorCount).putLong(0);
+        b.putLong(1).put((byte) 'w').putInt(1).putLong(n).putInt(0).putLong(0);
+        while (b.position() % 32 != 0) {
+            b.put((byte) 0);
+        }
+        b.position(b.position() + dataBytes);
+        Path p = tmp.resolve(name);
+        Files.write(p, java.util.Arrays.copyOf(b.array(), b.position()));
+        return p;
+    }
+
+    @Test
+    void ggufAbsurdTensorCount() throws Exception {
+        assertRejected(gguf("count.gguf", 1L << 60, 4, 16), "tensor count 1152921504606846976");
+    }
+
+    @Test
+    void ggufTensorDataPastTheEnd() throws Exception {
+        assertRejected(gguf("cut.gguf", 1, 1000, 16), "tensor 'w'", "truncated");
+    }
+
+    @Test
+    void ggufIsRead() throws Exception {
+        Path p = gguf("ok.gguf", 1, 4, 16);
+        Path out = tmp.resolve("ok-table");
+        TestSpark.Run r = TestSpark.nibble("shard", "--input", p.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(out.resolve("manifest.json")).contains("\"source_type\" : \"F32\""));
+    }
 }

@@ -19,7 +19,8 @@ import nibble.common.io.ByteSource;
 /**
  * Finds and reads the headers of a source checkpoint, detecting its format from the file names:
  * an {@code *.safetensors.index.json} means sharded safetensors, otherwise {@code *.safetensors}
- * files are read as they are, otherwise a single {@code .bin} is a llama2.c checkpoint. Only headers
+ * files are read as they are, otherwise a single {@code .gguf} is a GGUF file, otherwise a single
+ * {@code .bin} is a llama2.c checkpoint. Only headers
  * are read; tensor data stays where it is.
  */
 public final class CheckpointReader {
@@ -50,6 +51,7 @@ public final class CheckpointReader {
         List<String> indexes = names.stream().filter(n -> n.endsWith(INDEX_SUFFIX)).toList();
         List<String> safetensors = names.stream().filter(n -> n.endsWith(".safetensors")).toList();
         List<String> bins = names.stream().filter(n -> n.endsWith(".bin")).toList();
+        List<String> ggufs = names.stream().filter(n -> n.endsWith(".gguf")).toList();
         if (indexes.size() > 1) {
             throw new InvalidInputException(files.root() + ": several safetensors index files (" + String.join(", ", indexes)
                     + "); expected one");
@@ -59,6 +61,15 @@ public final class CheckpointReader {
         }
         if (!safetensors.isEmpty()) {
             return readSafetensors(files, names, safetensors);
+        }
+        if (ggufs.size() == 1) {
+            try (ByteSource src = files.open(ggufs.get(0))) {
+                return GgufReader.read(src, ggufs.get(0));
+            }
+        }
+        if (ggufs.size() > 1) {
+            throw new InvalidInputException(files.root() + ": several .gguf files (" + String.join(", ", ggufs)
+                    + "); expected one (split GGUF files are not supported)");
         }
         if (bins.size() == 1) {
             try (ByteSource src = files.open(bins.get(0))) {
@@ -70,7 +81,7 @@ public final class CheckpointReader {
                     + "); expected one llama2.c checkpoint");
         }
         throw new InvalidInputException(files.root()
-                + ": no checkpoint found (expected *.safetensors, model.safetensors.index.json or a llama2.c .bin)");
+                + ": no checkpoint found (expected *.safetensors, model.safetensors.index.json, a .gguf or a llama2.c .bin)");
     }
 
     private static CheckpointHeader readSafetensors(CheckpointFiles files, List<String> names, List<String> shards)

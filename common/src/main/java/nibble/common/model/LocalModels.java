@@ -15,7 +15,7 @@ import nibble.common.format.SourceTensor;
 import nibble.common.io.ByteSource;
 
 /**
- * Loads a whole model from a local checkpoint (safetensors with {@code config.json}, or llama2.c) into
+ * Loads a whole model from a local checkpoint (safetensors with {@code config.json}, llama2.c or GGUF) into
  * memory: for tests and the demo, on models that fit in one JVM.
  */
 public final class LocalModels {
@@ -61,8 +61,22 @@ public final class LocalModels {
             throw new InvalidInputException(t.file() + ": tensor '" + info.name() + "' has " + n
                     + " values, more than one Java array holds");
         }
-        int width = info.dtype().bytes();
         float[] out = new float[(int) n];
+        if (t.sourceType() != null) {
+            int rowBytes = (int) t.sourceRowBytes();
+            int rowLength = (int) info.rowLength();
+            int perRead = Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));
+            try (ByteSource src = files.open(t.file())) {
+                for (long row = 0; row < info.rows(); ) {
+                    int count = (int) Math.min(info.rows() - row, perRead);
+                    byte[] raw = src.read(t.offset() + row * rowBytes, count * rowBytes);
+                    t.decodeRows(raw, count, out, (int) (row * rowLength));
+                    row += count;
+                }
+            }
+            return out;
+        }
+        int width = info.dtype().bytes();
         int perChunk = CHUNK_BYTES / width;
         byte[] buf = new byte[(int) Math.min(n, perChunk) * width];
         try (ByteSource src = files.open(t.file())) {

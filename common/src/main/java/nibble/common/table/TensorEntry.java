@@ -10,11 +10,18 @@ import nibble.common.TensorInfo;
 
 /**
  * One tensor in a manifest: name, dtype and shape, the CRC-32C of its stored rows in row order
- * (hex), the name it had in the source when that differs, and, in a quantized table, how it was
- * stored ({@link QuantDetails}; null in a dense table).
+ * (hex), the name it had in the source when that differs, the source's element type when the rows
+ * were decoded from another type ({@code source_type}, e.g. GGUF's {@code Q4_1}; null otherwise), and,
+ * in a quantized table, how it was stored ({@link QuantDetails}; null in a dense table).
  */
-public record TensorEntry(TensorInfo info, String checksum, String sourceName, QuantDetails quant) {
-    private static final Set<String> FIELDS = Set.of("name", "dtype", "shape", "rows", "row_length", "checksum", "source_name");
+public record TensorEntry(TensorInfo info, String checksum, String sourceName, String sourceType, QuantDetails quant) {
+    private static final Set<String> FIELDS = Set.of("name", "dtype", "shape", "rows", "row_length", "checksum",
+            "source_name", "source_type");
+
+    /** An entry whose rows hold the source's values as they were stored (no {@code source_type}). */
+    public TensorEntry(TensorInfo info, String checksum, String sourceName, QuantDetails quant) {
+        this(info, checksum, sourceName, null, quant);
+    }
 
     void writeTo(ObjectNode t) {
         t.put("name", info.name());
@@ -28,6 +35,9 @@ public record TensorEntry(TensorInfo info, String checksum, String sourceName, Q
         t.put("checksum", checksum);
         if (sourceName != null && !sourceName.equals(info.name())) {
             t.put("source_name", sourceName);
+        }
+        if (sourceType != null) {
+            t.put("source_type", sourceType);
         }
         if (quant != null) {
             quant.writeTo(t);
@@ -43,6 +53,10 @@ public record TensorEntry(TensorInfo info, String checksum, String sourceName, Q
             throw new InvalidInputException(at + ": field 'checksum' is not 8 hex digits");
         }
         String sourceName = t.hasNonNull("source_name") ? t.get("source_name").asText() : name;
+        String sourceType = null;
+        if (t.has("source_type")) {
+            sourceType = Manifest.text(t, "source_type", at);
+        }
         QuantDetails quant = kind == Manifest.Kind.QUANTIZED ? QuantDetails.read(t, at) : null;
         for (Iterator<String> it = t.fieldNames(); it.hasNext(); ) {
             String field = it.next();
@@ -50,6 +64,6 @@ public record TensorEntry(TensorInfo info, String checksum, String sourceName, Q
                 throw new InvalidInputException(at + ": unknown field '" + field + "' in a " + kind.label() + " table");
             }
         }
-        return new TensorEntry(info, checksum, sourceName, quant);
+        return new TensorEntry(info, checksum, sourceName, sourceType, quant);
     }
 }

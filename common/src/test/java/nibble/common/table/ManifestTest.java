@@ -2,6 +2,7 @@ package nibble.common.table;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,6 +41,27 @@ class ManifestTest {
         assertTrue(text.contains("\"source_name\" : \"rms_final_weight\""), text);
         assertEquals(4, m.totalRows());
         assertEquals(64 + 60, m.totalElements());
+    }
+
+    @Test
+    void sourceTypeIsWrittenOnlyWhenPresentAndRoundTrips() {
+        TensorInfo q = new TensorInfo("model.layers.0.self_attn.q_proj.weight", DType.F32, new long[] {2, 32});
+        Map<String, Object> src = new LinkedHashMap<>();
+        src.put("format", "gguf");
+        src.put("tokenizer", Map.of("tokenizer.ggml.tokens", List.of("a", "b")));
+        Manifest m = new Manifest(Manifest.Kind.DENSE, src, null,
+                List.of(new TensorEntry(q, "0000000b", "blk.0.attn_q.weight", "Q4_1", null)), List.of());
+        byte[] json = m.toJson();
+        String text = new String(json, StandardCharsets.UTF_8);
+        assertTrue(text.contains("\"source_type\" : \"Q4_1\""), text);
+        Manifest back = Manifest.parse(json, "manifest.json");
+        assertEquals(m, back);
+        assertEquals("Q4_1", back.tensors().get(0).sourceType());
+        assertArrayEquals(json, back.toJson());
+        String old = new String(sample().toJson(), StandardCharsets.UTF_8);
+        assertFalse(old.contains("source_type"), old);
+        assertEquals(null, Manifest.parse(old.getBytes(StandardCharsets.UTF_8), "m").tensors().get(0).sourceType());
+        assertMessage(text.replace("\"source_type\" : \"Q4_1\"", "\"source_type\" : 4"), "source_type");
     }
 
     @Test

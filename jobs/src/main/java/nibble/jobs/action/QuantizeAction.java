@@ -91,7 +91,7 @@ public final class QuantizeAction {
             List<TensorEntry> entries = new ArrayList<>();
             for (TensorEntry e : in.tensors()) {
                 String name = e.info().name();
-                entries.add(new TensorEntry(e.info(), checksums.get(name), e.sourceName(),
+                entries.add(new TensorEntry(e.info(), checksums.get(name), e.sourceName(), e.sourceType(),
                         QuantDetails.of(treatments.get(name), e, storedBytes.get(name), error.get(name))));
             }
             Map<String, Object> source = new LinkedHashMap<>();

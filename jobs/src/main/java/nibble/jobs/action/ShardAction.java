@@ -31,7 +31,7 @@ import nibble.jobs.table.TableVerifier;
 import nibble.jobs.table.TensorTable;
 
 /**
- * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}) or an existing
+ * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}, GGUF) or an existing
  * tensor table in, a tensor table out. The driver reads only headers and plans files of about
  * {@link ShardArgs#targetFileBytes} each; tasks read their row ranges with positioned reads
  * ({@link SourceRows}), or a table's rows are brought into plan order ({@link PlannedRows}); the
@@ -83,9 +83,11 @@ public final class ShardAction {
         src.put("format", header.format());
         src.put("uri", Uris.redact(args.input()));
         src.put("files", header.files());
+        src.putAll(header.sourceMetadata());
         List<TensorEntry> entries = new ArrayList<>();
         for (SourceTensor t : header.tensors()) {
-            entries.add(new TensorEntry(t.info(), checksums.get(t.info().name()), t.sourceName(), null));
+            String sourceType = t.sourceType() == null ? null : t.sourceType().name();
+            entries.add(new TensorEntry(t.info(), checksums.get(t.info().name()), t.sourceName(), sourceType, null));
         }
         return committer.commit(plans, written -> new Manifest(Manifest.Kind.DENSE, src, header.architecture(), entries, written));
     }

@@ -9,7 +9,7 @@ import nibble.jobs.io.Uris;
 /**
  * What {@link ShardAction} reads and writes.
  *
- * @param input a checkpoint (safetensors file or folder, llama2.c {@code .bin}) or a tensor table
+ * @param input a checkpoint (safetensors file or folder, llama2.c {@code .bin}, GGUF {@code .gguf}) or a tensor table
  * @param output the folder of the tensor table to write
  * @param targetFileBytes data per Parquet file
  * @param compression the Parquet codec, one of {@link #COMPRESSIONS}

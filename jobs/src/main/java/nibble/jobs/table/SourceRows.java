@@ -22,7 +22,9 @@ import nibble.jobs.spark.SerializableConf;
 
 /**
  * Reads one file plan's rows straight from the source checkpoint with sequential reads from each
- * range's start, one row in memory at a time. Runs in tasks; the driver never touches tensor data.
+ * range's start, one row in memory at a time; a GGUF row (a whole number of ggml blocks) is
+ * dequantized to F32 by its tensor's {@link SourceTensor#decodeRow}. Runs in tasks; the driver never
+ * touches tensor data.
  */
 public final class SourceRows implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -71,13 +73,14 @@ public final class SourceRows implements Serializable {
             }
             SourceTensor t = tensors.get(range.tensor());
             TensorInfo info = t.info();
-            byte[] data = new byte[(int) info.rowBytes()];
+            byte[] raw = new byte[(int) t.sourceRowBytes()];
             try {
-                stream(t.file()).readFully(data);
+                stream(t.file()).readFully(raw);
             } catch (IOException e) {
                 throw new UncheckedIOException(baseDir + "/" + t.file() + ": reading tensor '" + info.name()
                         + "' row " + row + ": " + e.getMessage(), e);
             }
+            byte[] data = t.decodeRow(raw);
             Row out = RowFactory.create(info.name(), row, info.dtype().name(), data);
             if (++row == range.end()) {
                 advanceRange();
@@ -95,7 +98,7 @@ public final class SourceRows implements Serializable {
             row = range.start();
             SourceTensor t = tensors.get(range.tensor());
             try {
-                stream(t.file()).seek(t.offset() + range.start() * t.info().rowBytes());
+                stream(t.file()).seek(t.offset() + range.start() * t.sourceRowBytes());
             } catch (IOException e) {
                 throw new UncheckedIOException(baseDir + "/" + t.file() + ": " + e.getMessage(), e);
             }
