@@ -54,6 +54,9 @@ public final class SynthJob implements Command<SynthJob.Args> {
 
     @Override
     public void run(Args a, Console console) throws Exception {
+        if (Files.exists(a.output()) && !Files.isDirectory(a.output())) {
+            throw new InvalidInputException(a.output() + ": output exists and is a file");
+        }
         if (Files.isDirectory(a.output())) {
             try (var entries = Files.list(a.output())) {
                 if (entries.findAny().isPresent()) {

@@ -56,6 +56,9 @@ class BadInputMatrixTest {
     static Path hugeTable;
     static Path hugeQuantized;
     static Path outOfVocab;
+    /** Parquet without a tokens column; a registry prefix that a pipeline completed with int4-g32. */
+    static Path noTokens;
+    static Path done;
 
     @BeforeAll
     static void fixtures() throws Exception {
@@ -87,6 +90,10 @@ class BadInputMatrixTest {
 
         outOfVocab = work.resolve("tokens-oov");
         TestSpark.session().sql("select array(1, 5, 100000) as tokens").write().parquet(outOfVocab.toString());
+        noTokens = work.resolve("no-tokens");
+        TestSpark.session().sql("select 1 as seq, array(1, 5) as ids").write().parquet(noTokens.toString());
+        done = Files.createDirectories(work.resolve("done-int4-g32"));
+        Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
     }
 
     private static void ok(String... args) {
@@ -193,6 +200,9 @@ class BadInputMatrixTest {
         add(all, "calibrate: --output the table's tensors/, --overwrite", rejected(3, () -> table.resolve("tensors"),
                 () -> a("calibrate", "--input", s(table), "--output", "file:" + table + "/tensors/", "--overwrite"),
                 () -> List.of("the output is " + table + "/tensors (--input)")));
+        add(all, "calibrate: input is a quantized table", rejected(3, () -> quantized.resolve("stats"),
+                () -> a("calibrate", "--input", s(quantized)),
+                () -> List.of(s(quantized), "calibrate reads dense tables")));
         add(all, "calibrate: --outlier-factor 1", rejected(2, () -> table.resolve("stats"),
                 () -> a("calibrate", "--input", s(table), "--outlier-factor", "1", "--overwrite"),
                 () -> List.of("--outlier-factor must be greater than 1")));
@@ -253,6 +263,13 @@ class BadInputMatrixTest {
         add(all, "evaluate: --data with a token outside the vocabulary", rejected(3, () -> fresh("e7"),
                 () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e7")), "--data", s(outOfVocab)),
                 () -> List.of(s(outOfVocab), "token 100000, outside the vocabulary")));
+        add(all, "evaluate: --data does not exist", rejected(3, () -> fresh("e12"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e12")), "--data",
+                        s(work.resolve("no-such-data"))),
+                () -> List.of(s(work.resolve("no-such-data")), "no such file or directory")));
+        add(all, "evaluate: --data without a tokens column", rejected(3, () -> fresh("e13"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e13")), "--data", s(noTokens)),
+                () -> List.of(s(noTokens), "no 'tokens' column of array<int>")));
         add(all, "evaluate: --sequence-length beyond the model", rejected(2, () -> fresh("e8"),
                 () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e8")), "--sequence-length", "5000"),
                 () -> List.of("--sequence-length 5000 exceeds the model's 2048 positions")));
@@ -297,6 +314,9 @@ class BadInputMatrixTest {
         add(all, "pipeline: credentials in --input", rejected(2, () -> fresh("p4"),
                 () -> a(cat(new String[] {"pipeline", "--input", CREDS + "m/v1/", "--output", s(fresh("p4"))}, quick)),
                 () -> List.of("--input: credentials in the URI are not accepted")));
+        add(all, "pipeline: complete prefix, another recipe", rejected(3, () -> done,
+                () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(done)}, new String[] {"--recipe", "int8-channel"})),
+                () -> List.of(s(done) + ": already complete for input", "recipe \"int4-g32\"", "not input", "--force")));
         add(all, "pipeline: unknown recipe", rejected(3, () -> fresh("p5"),
                 () -> a("pipeline", "--input", s(ckpt), "--output", s(fresh("p5")), "--recipe", "int3-magic"),
                 () -> List.of("int3-magic", "no built-in recipe")));
@@ -307,6 +327,9 @@ class BadInputMatrixTest {
         add(all, "synth: output folder not empty", rejected(3, () -> work.resolve("foreign"),
                 () -> a("synth", "--preset", "tiny", "--output", s(foreignFolder())),
                 () -> List.of("foreign", "output folder is not empty")));
+        add(all, "synth: output is a file", rejected(3, () -> work.resolve("synth-file"),
+                () -> a("synth", "--preset", "tiny", "--output", s(file("synth-file", new byte[] {1}))),
+                () -> List.of("synth-file", "output exists and is a file")));
         add(all, "synth: unknown preset", rejected(3, () -> fresh("y2"),
                 () -> a("synth", "--preset", "huge-9000", "--output", s(fresh("y2"))),
                 () -> List.of("huge-9000", "unknown synthetic preset")));

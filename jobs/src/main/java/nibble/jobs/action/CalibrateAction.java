@@ -11,6 +11,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import nibble.common.DType;
+import nibble.common.InvalidInputException;
 import nibble.common.Floats;
 import nibble.common.TensorInfo;
 import nibble.common.stats.ChannelStats;
@@ -38,6 +39,9 @@ public final class CalibrateAction {
     public static CalibrateResult execute(SparkSession spark, CalibrateArgs args) throws IOException {
         String input = args.input();
         Manifest manifest = TensorTable.readManifest(input, spark.sparkContext().hadoopConfiguration());
+        if (manifest.kind() != Manifest.Kind.DENSE) {
+            throw new InvalidInputException(input + ": calibrate reads dense tables; this one is '" + manifest.kind().label() + "'");
+        }
         List<TensorInfo> infos = manifest.tensorInfos();
         // the table's data is read; its folder may hold the statistics (<table>/stats is the default)
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(),

@@ -1,13 +1,16 @@
 package nibble.jobs.action;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import nibble.common.InvalidInputException;
 import nibble.common.json.Json;
 import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
@@ -22,6 +25,8 @@ import nibble.jobs.table.OutputClaim;
  * second pipeline on the same prefix cannot replace the table the first is quantizing.
  */
 public final class PipelineAction {
+    private static final long MAX_MARKER_BYTES = 1 << 20;
+
     private PipelineAction() {
     }
 
@@ -38,6 +43,7 @@ public final class PipelineAction {
         FileSystem fs = marker.getFileSystem(conf);
         try (OutputClaim claim = OutputClaim.acquire(fs, prefix, conf)) {
             if (fs.exists(marker) && !args.force()) {
+                requireSameRequest(fs, marker, args);
                 return PipelineResult.alreadyComplete(args);
             }
             fs.delete(marker, false);
@@ -60,6 +66,24 @@ public final class PipelineAction {
     private static void writeMarker(FileSystem fs, Path marker, PipelineArgs args) throws IOException {
         try (OutputStream out = fs.create(marker, true)) {
             out.write(marker(args));
+        }
+    }
+
+    /** A complete version is only "already done" for the request that made it: same input, same recipe. */
+    private static void requireSameRequest(FileSystem fs, Path marker, PipelineArgs args) throws IOException {
+        if (fs.getFileStatus(marker).getLen() > MAX_MARKER_BYTES) {
+            throw new InvalidInputException(marker + ": " + fs.getFileStatus(marker).getLen() + " bytes, more than a marker holds");
+        }
+        byte[] bytes;
+        try (InputStream in = fs.open(marker)) {
+            bytes = in.readAllBytes();
+        }
+        JsonNode done = Json.parseObject(bytes, marker.toString());
+        String input = Uris.redact(args.input());
+        if (!input.equals(done.path("input").asText()) || !args.recipeName().equals(done.path("recipe").asText())) {
+            throw new InvalidInputException(args.layout().output() + ": already complete for input " + done.path("input")
+                    + " with recipe " + done.path("recipe") + ", not input \"" + input + "\" with recipe \"" + args.recipeName()
+                    + "\" (pass --force to replace it)");
         }
     }
 

@@ -7,15 +7,18 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import nibble.common.eval.NonFiniteLogitsException;
+import nibble.common.InvalidInputException;
 import nibble.common.json.Json;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
@@ -37,9 +40,10 @@ import scala.jdk.javaapi.CollectionConverters;
 public final class SampleAction {
     public static final String RECORD = "sample.json";
     public static final String DIR = "sequences";
+    static final String TOKENS = "tokens";
     static final StructType SCHEMA = new StructType()
             .add("seq", DataTypes.LongType, false)
-            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+            .add(TOKENS, DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
     private SampleAction() {
     }
@@ -93,19 +97,27 @@ public final class SampleAction {
         String data = dir;
         try {
             Path record = new Path(dir, RECORD);
-            if (record.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(record)) {
+            FileSystem fs = record.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.exists(new Path(dir))) {
+                throw new InvalidInputException(dir + ": no such file or directory");
+            }
+            if (fs.exists(record)) {
                 data = new Path(dir, DIR).toString();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         Dataset<Row> rows = spark.read().parquet(data);
+        if (!(Arrays.asList(rows.columns()).contains(TOKENS)
+                && rows.schema().apply(TOKENS).dataType() instanceof ArrayType t && t.elementType() == DataTypes.IntegerType)) {
+            throw new InvalidInputException(dir + ": no '" + TOKENS + "' column of array<int> (found " + rows.schema().simpleString() + ")");
+        }
         if (Arrays.asList(rows.columns()).contains("seq")) {
             rows = rows.orderBy("seq");
         }
         List<int[]> out = new ArrayList<>();
-        for (Row r : rows.select("tokens").collectAsList()) {
-            List<Integer> list = r.getList(r.fieldIndex("tokens"));
+        for (Row r : rows.select(TOKENS).collectAsList()) {
+            List<Integer> list = r.getList(0);
             out.add(list.stream().mapToInt(Integer::intValue).toArray());
         }
         return out;
