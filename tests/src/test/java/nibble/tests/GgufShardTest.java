@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
+import nibble.common.eval.Divergence;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaModel;
 import nibble.common.table.FileEntry;
@@ -254,16 +255,7 @@ class GgufShardTest {
         float[][] logits = model.logits(tokens);
         double sum = 0;
         for (int p = 0; p + 1 < tokens.length; p++) {
-            float[] l = logits[p];
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : l) {
-                max = Math.max(max, v);
-            }
-            double z = 0;
-            for (float v : l) {
-                z += Math.exp(v - max);
-            }
-            sum += max + Math.log(z) - l[tokens[p + 1]];
+            sum -= Divergence.logSoftmax(logits[p])[tokens[p + 1]];
         }
         return sum / (tokens.length - 1);
     }

@@ -68,29 +68,9 @@ final class TableCodec implements Codec {
         for (int g = 0; g < layout.groupCount(); g++) {
             int from = layout.groupStart(g);
             int to = layout.groupEnd(g);
-            float gmin = 0f;
-            float gmax = 0f;
-            if (from < to) {
-                gmin = Float.POSITIVE_INFINITY;
-                gmax = Float.NEGATIVE_INFINITY;
-                for (int i = from; i < to; i++) {
-                    gmin = Math.min(gmin, x[i]);
-                    gmax = Math.max(gmax, x[i]);
-                }
-            }
-            float lo;
-            float hi;
-            if (s.granularity() == Granularity.TENSOR) {
-                lo = clip.min();
-                hi = clip.max();
-            } else {
-                lo = Math.min(gmin, 0f);
-                hi = Math.max(gmax, 0f);
-                if (clip != null) {
-                    lo = Math.max(lo, clip.min());
-                    hi = Math.min(hi, clip.max());
-                }
-            }
+            ReferenceGroup range = ReferenceGroup.range(x, from, to, s, clip);
+            float lo = range.lo();
+            float hi = range.hi();
             float scale = s.scaleFormat().round(Math.max(Math.abs(lo), Math.abs(hi)));
             if (!Float.isFinite(scale)) {
                 throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, s.scaleFormat());
@@ -107,7 +87,7 @@ final class TableCodec implements Codec {
                     }
                 }
             }
-            float inv = referenceInverse(scale);
+            float inv = ReferenceGroup.inverse(scale);
             for (int i = from; i < to; i++) {
                 codes[i] = nearestReference(x[i] * inv);
             }
@@ -126,14 +106,8 @@ final class TableCodec implements Codec {
         }
     }
 
-    /** {@code 1/scale}, or 0 when that is infinite (a zero or subnormal scale: every code is the one nearest 0). */
-    private static float referenceInverse(float scale) {
-        float inv = 1f / scale;
-        return Float.isInfinite(inv) ? 0f : inv;
-    }
-
     private double referenceError(float[] x, int from, int to, float scale) {
-        float inv = referenceInverse(scale);
+        float inv = ReferenceGroup.inverse(scale);
         double err = 0;
         for (int i = from; i < to; i++) {
             double d = (double) x[i] - values[nearestReference(x[i] * inv)] * scale;

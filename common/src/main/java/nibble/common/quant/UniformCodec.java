@@ -41,31 +41,10 @@ final class UniformCodec implements Codec {
         for (int g = 0; g < layout.groupCount(); g++) {
             int from = layout.groupStart(g);
             int to = layout.groupEnd(g);
-            float gmin = 0f;
-            float gmax = 0f;
-            if (from < to) {
-                gmin = Float.POSITIVE_INFINITY;
-                gmax = Float.NEGATIVE_INFINITY;
-                for (int i = from; i < to; i++) {
-                    gmin = Math.min(gmin, x[i]);
-                    gmax = Math.max(gmax, x[i]);
-                }
-            }
-            float lo;
-            float hi;
-            boolean constant = false;
-            if (s.granularity() == Granularity.TENSOR) {
-                lo = clip.min();
-                hi = clip.max();
-            } else {
-                lo = Math.min(gmin, 0f);
-                hi = Math.max(gmax, 0f);
-                if (clip != null) {
-                    lo = Math.max(lo, clip.min());
-                    hi = Math.min(hi, clip.max());
-                }
-                constant = gmin == gmax && gmin != 0f && (hi == gmax || lo == gmin);
-            }
+            ReferenceGroup range = ReferenceGroup.range(x, from, to, s, clip);
+            float lo = range.lo();
+            float hi = range.hi();
+            boolean constant = range.constant();
             float scale = referenceScale(s, lo, hi, constant);
             if (!Float.isFinite(scale)) {
                 throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, s.scaleFormat());
@@ -85,7 +64,7 @@ final class UniformCodec implements Codec {
                     }
                 }
             }
-            float inv = referenceInverse(scale);
+            float inv = ReferenceGroup.inverse(scale);
             for (int i = from; i < to; i++) {
                 codes[i] = referenceCode(x[i], inv, zp, qmin, qmax);
             }
@@ -121,13 +100,8 @@ final class UniformCodec implements Codec {
         if (s.symmetric()) {
             return 0;
         }
-        double zp = Math.rint(-lo * referenceInverse(scale));
+        double zp = Math.rint(-lo * ReferenceGroup.inverse(scale));
         return (int) Math.max(0, Math.min(qmax, zp));
-    }
-
-    private static float referenceInverse(float scale) {
-        float inv = 1f / scale;
-        return Float.isInfinite(inv) ? 0f : inv;
     }
 
     private static int referenceCode(float x, float inv, int zp, int qmin, int qmax) {
@@ -137,7 +111,7 @@ final class UniformCodec implements Codec {
 
     /** Squared reconstruction error of a group under one candidate scale and zero-point. */
     private static double referenceError(float[] x, int from, int to, float scale, int zp, int qmin, int qmax) {
-        float inv = referenceInverse(scale);
+        float inv = ReferenceGroup.inverse(scale);
         double err = 0;
         for (int i = from; i < to; i++) {
             double d = (double) x[i] - (float) (referenceCode(x[i], inv, zp, qmin, qmax) - zp) * scale;

@@ -24,6 +24,8 @@ import scala.Tuple2;
  * (CRC-32C of its rows in row order) from what is actually in the files.
  */
 public final class TableVerifier {
+    /** Where the payload columns start in the rows {@link #checksums} selects. */
+    private static final int PAYLOAD_START = 3;
     private TableVerifier() {
     }
 
@@ -93,11 +95,11 @@ public final class TableVerifier {
     private record Expected(long rows, String dtype, long rowBytes) implements Serializable {
     }
 
-    /** A row of {@code tensor, row, dtype} and then the payload columns. */
+    /** A row as {@link #checksums} selects it: {@code tensor, row, dtype}, then the payload columns. */
     private static RowDigest rowDigest(Row r) {
         CRC32C crc = new CRC32C();
         int bytes = 0;
-        for (int i = r.fieldIndex(TensorTable.DTYPE) + 1; i < r.length(); i++) {
+        for (int i = PAYLOAD_START; i < r.length(); i++) {
             if (!r.isNullAt(i)) {
                 byte[] b = (byte[]) r.get(i);
                 crc.update(b);
