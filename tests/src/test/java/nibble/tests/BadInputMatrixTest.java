@@ -59,6 +59,9 @@ class BadInputMatrixTest {
     /** Parquet without a tokens column; a registry prefix that a pipeline completed with int4-g32. */
     static Path noTokens;
     static Path done;
+    /** A table quantized with int4-g128 (no GGUF type); a copy of {@code quantized} whose manifest names a wrong checksum. */
+    static Path quantizedG128;
+    static Path wrongChecksum;
 
     @BeforeAll
     static void fixtures() throws Exception {
@@ -92,8 +95,31 @@ class BadInputMatrixTest {
         TestSpark.session().sql("select array(1, 5, 100000) as tokens").write().parquet(outOfVocab.toString());
         noTokens = work.resolve("no-tokens");
         TestSpark.session().sql("select 1 as seq, array(1, 5) as ids").write().parquet(noTokens.toString());
+        quantizedG128 = work.resolve("q-g128");
+        ok("quantize", "--input", table.toString(), "--output", quantizedG128.toString(), "--recipe", "int4-g128");
+        wrongChecksum = copyWithWrongChecksum(quantized, work.resolve("q-wrong-crc"));
         done = Files.createDirectories(work.resolve("done-int4-g32"));
         Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
+    }
+
+    /** A copy of {@code table} whose manifest gives its first tensor another checksum, as if a data file had changed. */
+    private static Path copyWithWrongChecksum(Path table, Path copy) throws IOException {
+        try (var files = Files.walk(table)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = copy.resolve(table.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+        }
+        Path manifest = copy.resolve("manifest.json");
+        String json = Files.readString(manifest);
+        int at = json.indexOf("\"checksum\" : \"", json.indexOf("\"tensors\"")) + "\"checksum\" : \"".length();
+        char first = json.charAt(at);
+        Files.writeString(manifest, json.substring(0, at) + (first == '0' ? '1' : '0') + json.substring(at + 1));
+        return copy;
     }
 
     private static void ok(String... args) {
@@ -322,6 +348,34 @@ class BadInputMatrixTest {
                 () -> List.of("int3-magic", "no built-in recipe")));
         add(all, "pipeline: another pipeline on the prefix", claimed(() -> fresh("p6"),
                 () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(fresh("p6"))}, quick))));
+
+        // ---- export
+        add(all, "export: output exists, no --overwrite", rejected(3, () -> work.resolve("exists.gguf"),
+                () -> a("export", "--input", s(quantized), "--output", s(file("exists.gguf", new byte[] {7}))),
+                () -> List.of("exists.gguf", "already exists", "--overwrite")));
+        add(all, "export: output is a folder", rejected(3, () -> work.resolve("foreign"),
+                () -> a("export", "--input", s(quantized), "--output", s(foreignFolder()), "--overwrite"),
+                () -> List.of("foreign", "is a folder")));
+        add(all, "export: --strict and a scheme with no GGUF type", rejected(3, () -> fresh("e3.gguf"),
+                () -> a("export", "--input", s(quantizedG128), "--output", s(fresh("e3.gguf")), "--strict"),
+                () -> List.of(s(quantizedG128), "int4 g128", "no GGUF type", "--strict")));
+        add(all, "export: input is not a table", rejected(3, () -> fresh("e4.gguf"),
+                () -> a("export", "--input", s(work.resolve("nope")), "--output", s(fresh("e4.gguf"))),
+                () -> List.of(s(work.resolve("nope")), "not a tensor table")));
+        add(all, "export: data does not match the manifest's checksum", rejected(3, () -> fresh("e5.gguf"),
+                () -> a("export", "--input", s(wrongChecksum), "--output", s(fresh("e5.gguf"))),
+                () -> List.of(s(wrongChecksum), "checksum", "the manifest says")));
+        add(all, "export: output inside the input table", rejected(3, () -> quantized,
+                () -> a("export", "--input", s(quantized), "--output", s(quantized.resolve("model.gguf"))),
+                () -> List.of(s(quantized.resolve("model.gguf")), "(--input)")));
+        add(all, "export: unknown --format", rejected(2, () -> fresh("e7.onnx"),
+                () -> a("export", "--input", s(quantized), "--output", s(fresh("e7.onnx")), "--format", "onnx"),
+                () -> List.of("--format onnx")));
+        add(all, "export: credentials in --input", rejected(2, null,
+                () -> a("export", "--input", CREDS + "q", "--output", s(fresh("e8.gguf"))),
+                () -> List.of("--input: credentials in the URI are not accepted")));
+        add(all, "export: another run writing the file", claimed(() -> fresh("e9.gguf"),
+                () -> a("export", "--input", s(quantized), "--output", s(fresh("e9.gguf")))));
 
         // ---- synth
         add(all, "synth: output folder not empty", rejected(3, () -> work.resolve("foreign"),
