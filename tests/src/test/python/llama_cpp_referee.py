@@ -13,7 +13,7 @@ usage:
   llama_cpp_referee.py quantize IN.gguf OUT.gguf TYPE
       llama.cpp's own quantizer (llama_model_quantize, allow_requantize) to TYPE (Q4_0, Q8_0, Q4_K_M ...).
 
-One thread unless NIBBLE_THREADS says otherwise, so that runs are comparable.
+Every core unless NIBBLE_THREADS says otherwise (benchmarks set 1; results do not depend on it).
 """
 import ctypes
 import json
@@ -24,7 +24,7 @@ import sys
 import numpy as np
 import llama_cpp
 
-THREADS = int(os.environ.get("NIBBLE_THREADS", "1"))
+THREADS = int(os.environ.get("NIBBLE_THREADS", str(os.cpu_count())))
 
 
 def load(model, n_ctx):

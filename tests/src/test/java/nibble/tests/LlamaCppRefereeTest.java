@@ -24,7 +24,7 @@ import nibble.common.model.LlamaModel;
 import nibble.jobs.model.TableModels;
 
 /**
- * llama.cpp itself (llama-cpp-python, one thread) judges what {@code nibble export} writes for the
+ * llama.cpp itself (llama-cpp-python) judges what {@code nibble export} writes for the
  * real SmolLM2-135M model: it loads the files, its logits for a Nibble-quantized model agree with
  * Nibble's runtime on the same table, and in a head-to-head on the evaluation text (llama-perplexity's
  * protocol, llama.cpp scoring every model) Nibble's error-minimising int4 recipe exported as Q4_0 is no
