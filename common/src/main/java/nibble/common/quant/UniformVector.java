@@ -201,69 +201,203 @@ final class UniformVector {
      * reference keeps (its least squared error in double, summed in element order, the first on
      * ties), found without computing that double sum for most candidates.
      *
-     * <p>Each lane is one candidate (26, padded to 32): for every element the lanes quantize it with
-     * their own scale, exactly as the reference does (so each candidate's reconstruction {@code xr}
-     * is the reference's, bit for bit), and add {@code (x - xr)^2} to a float accumulator. That float
-     * error {@code E'} differs from the reference's double error {@code E} by at most {@code
+     * <p>Each lane is one candidate (26, in blocks of 8): for every element the lanes quantize it
+     * with their own scale, exactly as the reference does (so each candidate's reconstruction {@code
+     * xr} is the reference's, bit for bit), and add {@code (x - xr)^2} to float accumulators. That
+     * float error {@code E'} differs from the reference's double error {@code E} by at most {@code
      * delta = (n+4) 2^-22 E' + (n+4) 2^-146}: {@code x - xr} is exact in double and one rounding off
-     * in float, the fused multiply-add rounds once per element, the double sum is within {@code
-     * (n+1) 2^-53} of exact, and the absolute term covers float underflow; the bound is four times
-     * that sum. A candidate whose {@code E' - delta} exceeds the least {@code E' + delta} cannot be
-     * the reference's choice, nor tie with it. When one candidate is left it is the choice; otherwise
-     * the ones left get the reference's double error ({@link UniformCodec#error}, the same
-     * arithmetic in the same order) and the first least wins. Non-finite float errors (overflow)
-     * and very long groups ({@code n > 2^20}, where the bound grows loose) take that exact path for
-     * every candidate.
+     * in float (also as one fused multiply-add when the scale is F16, since {@code code * scale} is
+     * then exact), the fused multiply-adds of the sum round once per element, in whatever order, the
+     * double sum is within {@code (n+1) 2^-53} of exact, and the absolute term covers float
+     * underflow; the bound is four times that. So {@code U = min(E' + delta)} bounds the chosen
+     * candidate's {@code E} from above, and a candidate whose {@code E' - delta} exceeds {@code U}
+     * can neither be the choice nor tie with it.
+     *
+     * <p>Pruning: before a block of 8 candidates after the first is evaluated, its lanes compute the
+     * error of the group's two extreme elements alone, less a margin for float rounding: a lower
+     * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
+     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far).
+     * Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
+     * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
+     * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
+     * grows loose) take that exact path for every candidate.
      */
     static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, Candidates c) {
         int qmin = s.qmin();
         int qmax = s.qmax();
+        boolean f16 = s.scaleFormat() == ScaleFormat.F16;
+        if (!s.symmetric() || !symmetricCandidates(s, f16, lo, hi, c)) {
+            scalarCandidates(s, f16, lo, hi, constant, c);
+        }
+        int n = to - from;
+        if (n > (1 << 20)) {
+            return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
+        }
+        float xa = x[from]; // the group's extremes, for the pruning bound
+        float xb = x[from];
+        for (int i = from + 1; i < to; i++) {
+            xa = x[i] < xa ? x[i] : xa;
+            xb = x[i] > xb ? x[i] : xb;
+        }
+        boolean two = xa != xb;
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector va = FloatVector.broadcast(FS, xa);
+        FloatVector vb = FloatVector.broadcast(FS, xb);
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        double upper = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < PADDED; k += LANES) {
+            FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
+            FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
+            IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
+            IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
+            if (k > 0 && upper < 0x1p126) {
+                FloatVector qa = va.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector da = va.add(qa.mul(nsc));
+                FloatVector bound = da.mul(da);
+                if (two) {
+                    FloatVector qb = vb.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector db = vb.add(qb.mul(nsc));
+                    bound = db.fma(db, bound);
+                }
+                // E >= fl(da^2) + fl(db^2) less 2^-52 relative; the float bound is within 4 roundings (2^-22) of that
+                if (bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, Math.nextUp((float) upper)).or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
+                    continue;
+                }
+            }
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            int i = from;
+            if (f16) {
+                for (; i + 1 < to; i += 2) {
+                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector d0 = q0.fma(nsc, x0);
+                    FloatVector d1 = q1.fma(nsc, x1);
+                    acc0 = d0.fma(d0, acc0);
+                    acc1 = d1.fma(d1, acc1);
+                }
+            } else {
+                for (; i + 1 < to; i += 2) {
+                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector d0 = x0.add(q0.mul(nsc));
+                    FloatVector d1 = x1.add(q1.mul(nsc));
+                    acc0 = d0.fma(d0, acc0);
+                    acc1 = d1.fma(d1, acc1);
+                }
+            }
+            if (i < to) {
+                FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector d0 = x0.add(q0.mul(nsc));
+                acc0 = d0.fma(d0, acc0);
+            }
+            acc0.add(acc1).intoArray(c.err, k);
+            int last = Math.min(CANDIDATES, k + LANES);
+            for (int j = k; j < last; j++) {
+                double e = c.err[j];
+                upper = Math.min(upper, e + e * rel + abs);
+            }
+        }
+        for (int k = CANDIDATES; k < PADDED; k++) {
+            c.err[k] = Float.POSITIVE_INFINITY;
+        }
+        return choose(x, from, to, c, qmin, qmax, null);
+    }
+
+    /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
+    private static void scalarCandidates(Scheme s, boolean f16, float lo, float hi, boolean constant, Candidates c) {
+        int qmin = s.qmin();
+        int qmax = s.qmax();
         for (int k = 0; k < CANDIDATES; k++) {
             float r = Quantizer.CLIP_RATIOS[k];
-            float sc = UniformCodec.scale(s, lo * r, hi * r, constant);
-            int zp = UniformCodec.zeroPoint(s, lo * r, sc);
+            float sc = candidateScale(s, f16, lo * r, hi * r, constant);
+            int zp = s.symmetric() ? 0 : UniformCodec.zeroPoint(s, lo * r, sc);
             c.scale[k] = sc;
             c.zp[k] = zp;
             c.inv[k] = UniformCodec.inverse(sc);
             c.loBits[k] = MAGIC_BITS + qmin - zp;
             c.hiBits[k] = MAGIC_BITS + qmax - zp;
         }
-        for (int k = CANDIDATES; k < PADDED; k++) { // padding lanes repeat candidate 0 and are never read
+        for (int k = CANDIDATES; k < PADDED; k++) { // padding lanes repeat candidate 0; their errors are set to +inf
             c.scale[k] = c.scale[0];
             c.zp[k] = c.zp[0];
             c.inv[k] = c.inv[0];
             c.loBits[k] = c.loBits[0];
             c.hiBits[k] = c.hiBits[0];
         }
-        int n = to - from;
-        if (n > (1 << 20)) {
-            return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
-        }
-        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
-        for (int k = 0; k < PADDED; k += 2 * LANES) {
-            FloatVector inv0 = FloatVector.fromArray(FS, c.inv, k);
-            FloatVector sc0 = FloatVector.fromArray(FS, c.scale, k);
-            IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
-            IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
-            FloatVector inv1 = FloatVector.fromArray(FS, c.inv, k + LANES);
-            FloatVector sc1 = FloatVector.fromArray(FS, c.scale, k + LANES);
-            IntVector lo1 = IntVector.fromArray(IS, c.loBits, k + LANES);
-            IntVector hi1 = IntVector.fromArray(IS, c.hiBits, k + LANES);
-            FloatVector acc0 = FloatVector.zero(FS);
-            FloatVector acc1 = FloatVector.zero(FS);
-            for (int i = from; i < to; i++) {
-                FloatVector xv = FloatVector.broadcast(FS, x[i]);
-                FloatVector q0 = xv.mul(inv0).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                FloatVector q1 = xv.mul(inv1).add(magic).reinterpretAsInts().max(lo1).min(hi1).reinterpretAsFloats().sub(magic);
-                FloatVector d0 = xv.sub(q0.mul(sc0));
-                FloatVector d1 = xv.sub(q1.mul(sc1));
-                acc0 = d0.fma(d0, acc0);
-                acc1 = d1.fma(d1, acc1);
+    }
+
+    private static final float[] RATIOS = java.util.Arrays.copyOf(Quantizer.CLIP_RATIOS, PADDED); // padding ratios 0: never read
+
+    /**
+     * Symmetric candidates eight at a time: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
+     * m * -2^-(b-1) + 0}, F16 rounding by bit arithmetic (round the mantissa to 10 bits, half to even),
+     * valid while every scale is in F16's normal range below 2^15: the same floats as {@link
+     * UniformCodec#scale}. Returns false (nothing usable written) otherwise.
+     */
+    private static boolean symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
+        float step = s.bits() == 4 ? -0.125f : -0.0078125f;
+        IntVector loBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmin());
+        IntVector hiBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmax());
+        for (int k = 0; k < PADDED; k += LANES) {
+            FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
+            FloatVector h = r.mul(hi);
+            FloatVector l = r.mul(lo);
+            FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
+            FloatVector v = m.mul(step).add(0f);
+            if (f16) {
+                IntVector b = v.reinterpretAsInts();
+                IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
+                if (k < CANDIDATES && !e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).allTrue()) {
+                    if (k + LANES <= CANDIDATES) {
+                        return false;
+                    }
+                    for (int j = k; j < CANDIDATES; j++) { // the last block: only the real candidates must be normal
+                        int ej = (Float.floatToRawIntBits(v.lane(j - k)) >>> 23) & 0xff;
+                        if (ej < 113 || ej > 141) {
+                            return false;
+                        }
+                    }
+                }
+                IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
+                v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
             }
-            acc0.intoArray(c.err, k);
-            acc1.intoArray(c.err, k + LANES);
+            FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
+            inv = inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+            v.intoArray(c.scale, k);
+            inv.intoArray(c.inv, k);
+            loBits.intoArray(c.loBits, k);
+            hiBits.intoArray(c.hiBits, k);
         }
-        return choose(x, from, to, c, qmin, qmax, null);
+        java.util.Arrays.fill(c.zp, 0);
+        return true;
+    }
+
+    /** {@link UniformCodec#scale}, with F16 rounding done by bit arithmetic in F16's normal range (the same result). */
+    private static float candidateScale(Scheme s, boolean f16, float lo, float hi, boolean constant) {
+        float v;
+        if (s.symmetric()) {
+            float m = hi >= -lo ? hi : lo;
+            v = m * (s.bits() == 4 ? -0.125f : -0.0078125f) + 0f;
+        } else {
+            v = constant ? Math.max(-lo, hi) : (hi - lo) / s.qmax();
+        }
+        if (!f16) {
+            return v;
+        }
+        int b = Float.floatToRawIntBits(v);
+        int e = (b >>> 23) & 0xff;
+        if (e >= 113 && e <= 141) { // |v| in [2^-14, 2^15): F16 normal, no overflow: round the mantissa to 10 bits, half to even
+            return Float.intBitsToFloat((b + 0xfff + ((b >>> 13) & 1)) & 0xffffe000);
+        }
+        return ScaleFormat.F16.round(v);
     }
 
     /**
@@ -277,10 +411,10 @@ final class UniformVector {
         double upper = Double.POSITIVE_INFINITY;
         for (int k = 0; k < CANDIDATES; k++) {
             double e = c.err[k];
-            if (!(e < Double.POSITIVE_INFINITY)) { // a float sum overflowed: no bound
-                return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
-            }
             upper = Math.min(upper, e + e * rel + abs);
+        }
+        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
+            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
         int first = -1;
         int left = 0;
