@@ -59,6 +59,11 @@ class BadInputMatrixTest {
     /** Parquet without a tokens column; a registry prefix that a pipeline completed with int4-g32. */
     static Path noTokens;
     static Path done;
+    /** The tiny table with a byte-level tokenizer (256 byte tokens) in its manifest, and short and empty texts. */
+    static Path textTable;
+    static Path shortText;
+    static Path emptyText;
+    static Path latin1Text;
 
     @BeforeAll
     static void fixtures() throws Exception {
@@ -92,8 +97,45 @@ class BadInputMatrixTest {
         TestSpark.session().sql("select array(1, 5, 100000) as tokens").write().parquet(outOfVocab.toString());
         noTokens = work.resolve("no-tokens");
         TestSpark.session().sql("select 1 as seq, array(1, 5) as ids").write().parquet(noTokens.toString());
+        textTable = withByteTokenizer(table, work.resolve("table-tok"));
+        shortText = file("short.txt", "Only a few words.".getBytes(StandardCharsets.UTF_8));
+        emptyText = file("empty.txt", new byte[0]);
+        latin1Text = file("latin1.txt", "caf\u00e9 cr\u00e8me".getBytes(StandardCharsets.ISO_8859_1));
         done = Files.createDirectories(work.resolve("done-int4-g32"));
         Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
+    }
+
+    /**
+     * A copy of {@code table} whose manifest carries a GGUF-style tokenizer: the 256 GPT-2 byte symbols
+     * as tokens (the tiny model's vocabulary), no merges, pre-tokenizer {@code gpt-2}.
+     */
+    static Path withByteTokenizer(Path table, Path copy) throws IOException {
+        try (var s = Files.walk(table)) {
+            for (Path f : (Iterable<Path>) s::iterator) {
+                Path to = copy.resolve(table.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else if (!f.getFileName().toString().endsWith(".crc")) { // Hadoop's checksum sidecars would not match
+                    Files.copy(f, to);
+                }
+            }
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(copy.resolve("manifest.json").toFile());
+        com.fasterxml.jackson.databind.node.ObjectNode tok = ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("source"))
+                .putObject("tokenizer");
+        tok.put("tokenizer.ggml.model", "gpt2");
+        tok.put("tokenizer.ggml.pre", "gpt-2");
+        var tokens = tok.putArray("tokenizer.ggml.tokens");
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            tokens.add(String.valueOf((char) (printable ? b : next++)));
+        }
+        tok.putArray("tokenizer.ggml.merges");
+        Files.write(copy.resolve("manifest.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        return copy;
     }
 
     private static void ok(String... args) {
@@ -282,7 +324,53 @@ class BadInputMatrixTest {
         add(all, "evaluate: another run writing the output", claimed(() -> fresh("e11"),
                 () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e11"))}, small))));
 
+        // ---- evaluate --text
+        add(all, "evaluate: --text, the table has no tokenizer", rejected(3, () -> fresh("t1"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("t1")), "--text", s(shortText)),
+                () -> List.of(s(table), "the table carries no tokenizer")));
+        add(all, "evaluate: --text does not exist", rejected(3, () -> fresh("t2"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t2")), "--text",
+                        s(work.resolve("no-such.txt"))),
+                () -> List.of(s(work.resolve("no-such.txt")), "no such file or directory")));
+        add(all, "evaluate: --text is empty", rejected(3, () -> fresh("t3"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t3")), "--text", s(emptyText)),
+                () -> List.of(s(emptyText), "the text is empty")));
+        add(all, "evaluate: --text shorter than 2 x --ctx tokens", rejected(3, () -> fresh("t4"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t4")), "--text", s(shortText),
+                        "--ctx", "16"),
+                () -> List.of(s(shortText), "the text gives 17 tokens; --ctx 16 needs at least 32")));
+        add(all, "evaluate: --text Parquet without a text column", rejected(3, () -> fresh("t5"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t5")), "--text", s(noTokens)),
+                () -> List.of(s(noTokens), "no 'text' column of strings (found seq, ids)")));
+        add(all, "evaluate: --text is not UTF-8", rejected(3, () -> fresh("t6"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t6")), "--text", s(latin1Text)),
+                () -> List.of(s(latin1Text), "not UTF-8 text")));
+        add(all, "evaluate: --text and --data", rejected(2, () -> fresh("t7"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t7")), "--text", s(shortText),
+                        "--data", s(sequences)),
+                () -> List.of("--text and --data are mutually exclusive")));
+        add(all, "evaluate: --ctx 2", rejected(2, () -> fresh("t8"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t8")), "--text", s(shortText),
+                        "--ctx", "2"),
+                () -> List.of("--ctx must be at least 4")));
+        add(all, "evaluate: --ctx beyond the model", rejected(2, () -> fresh("t9"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t9")), "--text", s(shortText),
+                        "--ctx", "4096"),
+                () -> List.of("--ctx 4096 exceeds the model's 2048 positions")));
+        add(all, "evaluate: credentials in --text", rejected(2, () -> fresh("t10"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t10")), "--text", CREDS + "t.txt"),
+                () -> List.of("--text: credentials in the URI are not accepted")));
+
         // ---- sample
+        add(all, "sample: --text, the table has no tokenizer", rejected(3, () -> fresh("m6"),
+                () -> a("sample", "--model", s(table), "--output", s(fresh("m6")), "--text", s(shortText)),
+                () -> List.of(s(table), "the table carries no tokenizer")));
+        add(all, "sample: --text shorter than 2 x --ctx tokens", rejected(3, () -> fresh("m7"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m7")), "--text", s(shortText)),
+                () -> List.of(s(shortText), "the text gives 17 tokens; --ctx 512 needs at least 1024")));
+        add(all, "sample: --text Parquet without a text column", rejected(3, () -> fresh("m8"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m8")), "--text", s(noTokens), "--ctx", "4"),
+                () -> List.of(s(noTokens), "no 'text' column of strings (found seq, ids)")));
         add(all, "sample: --model is not a table", rejected(3, () -> fresh("m1"),
                 () -> a("sample", "--model", s(ckpt), "--output", s(fresh("m1")), "--sequences", "2", "--sequence-length", "8"),
                 () -> List.of(s(ckpt), "not a tensor table")));
