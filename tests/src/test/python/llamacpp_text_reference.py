@@ -2,9 +2,11 @@
 GGUF model and a UTF-8 text.
 
 usage:
-  llamacpp_text_reference.py tokenize MODEL.gguf TEXT CASES.json OUT.json
+  llamacpp_text_reference.py tokenize MODEL.gguf TEXT CASES.json PRE OUT.json
       ids of the whole TEXT and of each string in CASES.json (a JSON array), as llama.cpp's tokenizer
-      gives them (llama_tokenize: add_special=False, parse_special=False), and the time it took
+      gives them (llama_tokenize: add_special=False, parse_special=False), and the time it took; PRE
+      "-" uses the model's pre-tokenizer, another value a vocabulary-only copy of the model's metadata
+      (no tensors) with tokenizer.ggml.pre = PRE, written next to OUT.json
   llamacpp_text_reference.py perplexity MODEL.gguf TEXT CTX CHUNKS OUT.json
       perplexity by llama-perplexity's protocol, written out here rather than taken from Nibble: the
       text tokenized once with add_special (BOS when the vocabulary adds it), cut into len // CTX chunks
@@ -19,6 +21,7 @@ import time
 
 import numpy as np
 import llama_cpp
+from gguf import GGUFReader, GGUFValueType, GGUFWriter
 
 
 def load(model, ctx=512, vocab_only=False):
@@ -26,7 +29,28 @@ def load(model, ctx=512, vocab_only=False):
                            logits_all=not vocab_only, vocab_only=vocab_only, verbose=False)
 
 
-def tokenize(model, text_path, cases_path, out):
+def with_pre(model, pre, path):
+    """A copy of MODEL's metadata, without tensors, whose tokenizer.ggml.pre is PRE."""
+    r = GGUFReader(model)
+    w = GGUFWriter(path, arch=r.fields["general.architecture"].contents())
+    for key, field in r.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        value = pre if key == "tokenizer.ggml.pre" else field.contents()
+        if field.types[0] == GGUFValueType.ARRAY:
+            w.add_key_value(key, value, field.types[0], sub_type=field.types[-1])
+        else:
+            w.add_key_value(key, value, field.types[0])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def tokenize(model, text_path, cases_path, pre, out):
+    if pre != "-":
+        model = with_pre(model, pre, out + "." + pre + ".gguf")
     llm = load(model, vocab_only=True)
     text = open(text_path, "rb").read()
     cases = json.load(open(cases_path, encoding="utf-8"))
@@ -77,7 +101,7 @@ def perplexity(model, text_path, ctx, chunks, out):
 
 if __name__ == "__main__":
     if sys.argv[1] == "tokenize":
-        tokenize(*sys.argv[2:6])
+        tokenize(*sys.argv[2:7])
     elif sys.argv[1] == "perplexity":
         perplexity(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     else:

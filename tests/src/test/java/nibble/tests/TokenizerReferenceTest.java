@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.format.GgufReader;
 import nibble.common.io.FileByteSource;
@@ -23,6 +24,10 @@ import nibble.common.tokenizer.Tokenizer;
  * {@code smollm}), gives llama.cpp's ids id for id on the whole of {@code ../shared/text/evaluation.txt}
  * and on strings chosen to exercise the pre-tokenizer's corners (contractions, digits, runs of spaces,
  * newlines, non-ASCII letters and spaces, emoji, control-token text). No Spark.
+ *
+ * <p>The same vocabulary under two other pre-tokenizers Nibble implements, {@code gpt-2} and
+ * {@code llama-bpe} (llama 3's), checks those too: llama.cpp gets a vocabulary-only copy of the file's
+ * metadata with {@code tokenizer.ggml.pre} changed, Nibble the same metadata.
  */
 class TokenizerReferenceTest {
     @TempDir
@@ -37,9 +42,10 @@ class TokenizerReferenceTest {
             "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "Ω≈ç√∫˜µ≤≥÷ ½ ¼ Ⅻ ²",
             "   leading and trailing   \n  ", "'s's's 'll'LL", "--- *** ... !!! ???", "\u0000nul\u0007bell\u007fdel");
 
-    @Test
+    @ParameterizedTest(name = "pre-tokenizer {0}")
+    @ValueSource(strings = {"smollm", "gpt-2", "llama-bpe"})
     @SuppressWarnings("unchecked")
-    void idsEqualLlamaCppOnTheWholeEvaluationText() throws Exception {
+    void idsEqualLlamaCppOnTheWholeEvaluationText(String pre) throws Exception {
         Path gguf = GgufShardTest.smolLm2();
         GgufShardTest.requireOrSkip(gguf == null ? GgufShardTest.FILE + " not found under .venv" : null);
         LlamaCpp.requireOrSkip();
@@ -49,12 +55,16 @@ class TokenizerReferenceTest {
         Tokenizer tokenizer;
         try (FileByteSource src = new FileByteSource(gguf)) {
             Map<String, Object> meta = GgufReader.read(src, GgufShardTest.FILE).sourceMetadata();
-            tokenizer = Tokenizer.fromMetadata(GgufShardTest.FILE, (Map<String, Object>) meta.get("tokenizer"));
+            Map<String, Object> tok = new java.util.LinkedHashMap<>((Map<String, Object>) meta.get("tokenizer"));
+            assertEquals("smollm", tok.get("tokenizer.ggml.pre"));
+            tok.put("tokenizer.ggml.pre", pre);
+            tokenizer = Tokenizer.fromMetadata(GgufShardTest.FILE, tok);
         }
         String prose = Files.readString(text, StandardCharsets.UTF_8);
         Path cases = tmp.resolve("cases.json");
         Files.writeString(cases, new ObjectMapper().writeValueAsString(CASES), StandardCharsets.UTF_8);
-        JsonNode ref = LlamaCpp.run(tmp.resolve("ids.json"), "tokenize", gguf.toString(), text.toString(), cases.toString());
+        JsonNode ref = LlamaCpp.run(tmp.resolve("ids.json"), "tokenize", gguf.toString(), text.toString(), cases.toString(),
+                pre.equals("smollm") ? "-" : pre);
 
         int[] expected = LlamaCpp.ints(ref.get("text"));
         tokenizer.encode(prose, false); // warm up, then time one run
@@ -65,8 +75,8 @@ class TokenizerReferenceTest {
         while (same < Math.min(ids.length, expected.length) && ids[same] == expected[same]) {
             same++;
         }
-        System.out.printf("TokenizerReferenceTest: evaluation.txt: %d of %d llama.cpp ids equal (Nibble gave %d);"
-                        + " Nibble %.0f tokens/s, llama.cpp %.0f tokens/s (llama-cpp-python %s)%n", same, expected.length, ids.length,
+        System.out.printf("TokenizerReferenceTest: %s: evaluation.txt: %d of %d llama.cpp ids equal (Nibble gave %d);"
+                        + " Nibble %.0f tokens/s, llama.cpp %.0f tokens/s (llama-cpp-python %s)%n", pre, same, expected.length, ids.length,
                 ids.length / seconds, expected.length / ref.get("seconds").asDouble(), ref.get("version").asText());
         assertEquals(expected.length, same, "first difference at token " + same);
         assertArrayEquals(expected, ids);
