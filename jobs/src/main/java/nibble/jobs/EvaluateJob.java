@@ -60,10 +60,28 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
             case "int8-dynamic" -> ActivationQuant.INT8_DYNAMIC;
             default -> throw new UsageException("--activations must be none or int8-dynamic");
         };
+        checkTextOptions(o);
         return new EvaluateArgs(o.require("original"), o.require("quantized"), o.require("output"), o.get("data"),
                 (int) o.getLong("sequences"), (int) o.getLong("sequence-length"), o.getLong("seed"), (float) o.getDouble("temperature"),
                 activations, gate(o), (int) o.getLong("partitions"), o.flag("overwrite"), o.get("text"), (int) o.getLong("ctx"),
                 chunks(o));
+    }
+
+    /**
+     * The flags that go with {@code --text} and those that go without it: {@code --ctx} and
+     * {@code --chunks} only with it, the sampling flags only without it.
+     */
+    static void checkTextOptions(Options o) {
+        if (!o.has("text") && (o.has("ctx") || o.has("chunks"))) {
+            throw new UsageException("--ctx and --chunks go with --text");
+        }
+        if (o.has("text")) {
+            for (String sampling : List.of("sequences", "sequence-length", "seed", "temperature")) {
+                if (o.has(sampling)) {
+                    throw new UsageException("--" + sampling + " does not go with --text (the text gives the sequences)");
+                }
+            }
+        }
     }
 
     /** {@code --chunks}: 0 (all) when absent. */

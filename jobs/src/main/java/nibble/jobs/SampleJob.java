@@ -34,6 +34,7 @@ public final class SampleJob implements Command<SampleArgs> {
 
     @Override
     public SampleArgs args(Options o) {
+        EvaluateJob.checkTextOptions(o);
         return new SampleArgs(o.require("model"), o.require("output"), (int) o.getLong("sequences"), (int) o.getLong("sequence-length"),
                 o.getLong("seed"), (float) o.getDouble("temperature"), o.flag("overwrite"), o.get("text"), (int) o.getLong("ctx"),
                 EvaluateJob.chunks(o));

@@ -357,6 +357,12 @@ class BadInputMatrixTest {
                 () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t9")), "--text", s(shortText),
                         "--ctx", "4096"),
                 () -> List.of("--ctx 4096 exceeds the model's 2048 positions")));
+        add(all, "evaluate: --ctx without --text", rejected(2, () -> fresh("t11"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t11")), "--ctx", "8"),
+                () -> List.of("--ctx and --chunks go with --text")));
+        add(all, "sample: --seed with --text", rejected(2, () -> fresh("m9"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m9")), "--text", s(shortText), "--seed", "7"),
+                () -> List.of("--seed does not go with --text")));
         add(all, "evaluate: credentials in --text", rejected(2, () -> fresh("t10"),
                 () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t10")), "--text", CREDS + "t.txt"),
                 () -> List.of("--text: credentials in the URI are not accepted")));
