@@ -55,6 +55,20 @@ public final class Crc32c {
         return combine(crc1, crc2, combineOperator(len2));
     }
 
+    /**
+     * A piece's share of the CRC of a longer sequence in which {@code bytesAfter} bytes follow it:
+     * the CRC of consecutive pieces is the XOR of their shares, taken in any order. So rows read by
+     * different tasks, in any order, give the CRC of the tensor they make up.
+     */
+    public static int share(int crc, long bytesAfter) {
+        return multModP(x2nModP(bytesAfter, 3), crc);
+    }
+
+    /** The CRC whose {@link #hex} text is {@code hex}. */
+    public static int toInt(String hex) {
+        return Integer.parseUnsignedInt(hex, 16);
+    }
+
     /** The checksum's text form in manifests: eight lower-case hex digits. */
     public static String hex(int crc) {
         return String.format("%08x", crc);

@@ -38,4 +38,20 @@ class Crc32cTest {
         }
         assertEquals(Crc32c.of(all), crc);
     }
+
+    @Test
+    void sharesOfRowsInAnyOrderXorToTheCrc() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int rowBytes = 64 * 4 + 3;
+        int rows = 37;
+        byte[] all = new byte[rowBytes * rows];
+        rnd.nextBytes(all);
+        int crc = 0;
+        for (int k = 0; k < rows; k++) {
+            int r = (k * 11) % rows; // a permutation of the rows
+            crc ^= Crc32c.share(Crc32c.of(all, r * rowBytes, rowBytes), (long) (rows - 1 - r) * rowBytes);
+        }
+        assertEquals(Crc32c.of(all), crc);
+        assertEquals(Crc32c.of(all, 0, rowBytes), Crc32c.share(Crc32c.of(all, 0, rowBytes), 0), "nothing after: the CRC itself");
+    }
 }

@@ -43,7 +43,11 @@ public final class ExportJob implements Command<ExportArgs> {
 
     @Override
     public void run(ExportArgs a, Console console) throws Exception {
-        ExportResult r = Command.onSpark("export", console, spark -> ExportAction.execute(spark, a, console::progress));
+        render(Command.onSpark("export", console, spark -> ExportAction.execute(spark, a, console::progress)), console);
+    }
+
+    static void render(ExportResult r, Console console) {
+        ExportArgs a = r.args();
         double seconds = r.elapsedNanos() / 1e9;
         console.out().println();
         console.table(List.of("export", ""), List.of(

@@ -64,6 +64,8 @@ class BadInputMatrixTest {
     /** A table quantized with int4-g128 (no GGUF type); a copy of {@code quantized} whose manifest names a wrong checksum. */
     static Path quantizedG128;
     static Path wrongChecksum;
+    /** A copy of the dense table with one weight changed in its Parquet file (no .crc sidecars to notice). */
+    static Path tampered;
     /** The tiny table with a byte-level tokenizer (256 byte tokens) in its manifest, and short and empty texts. */
     static Path textTable;
     static Path shortText;
@@ -105,6 +107,7 @@ class BadInputMatrixTest {
         quantizedG128 = work.resolve("q-g128");
         ok("quantize", "--input", table.toString(), "--output", quantizedG128.toString(), "--recipe", "int4-g128");
         wrongChecksum = copyWithWrongChecksum(quantized, work.resolve("q-wrong-crc"));
+        tampered = tamperedCopy(table, work.resolve("table-tampered"));
         textTable = withByteTokenizer(table, work.resolve("table-tok"));
         shortText = file("short.txt", "Only a few words.".getBytes(StandardCharsets.UTF_8));
         emptyText = file("empty.txt", new byte[0]);
@@ -136,6 +139,26 @@ class BadInputMatrixTest {
         char first = json.charAt(at);
         Files.writeString(manifest, json.substring(0, at) + (first == '0' ? '1' : '0') + json.substring(at + 1));
         return copy;
+    }
+
+    /** A copy of {@code table} with one byte of a weight changed inside its first Parquet file, the manifest untouched. */
+    private static Path tamperedCopy(Path table, Path copy) throws IOException {
+        copyTable(table, copy);
+        Path file;
+        try (var files = Files.list(copy.resolve("tensors"))) {
+            file = files.filter(f -> f.toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        byte[] row = Tables.tensorBytes(table).get("model.layers.0.self_attn.q_proj.weight");
+        byte[] needle = Arrays.copyOfRange(row, 64, 96);
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 0; i + needle.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
+                bytes[i + 1] ^= 0x10; // a low mantissa bit of one F32 value: still finite, slightly different
+                Files.write(file, bytes);
+                return copy;
+            }
+        }
+        throw new IllegalStateException("weight bytes not found in " + file);
     }
 
     /**
@@ -438,6 +461,18 @@ class BadInputMatrixTest {
                 () -> List.of("int3-magic", "no built-in recipe")));
         add(all, "pipeline: another pipeline on the prefix", claimed(() -> fresh("p6"),
                 () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(fresh("p6"))}, quick))));
+
+        // ---- every stage checks what it reads against the manifest
+        add(all, "quantize: a value changed in a data file", rejected(3, () -> fresh("t1"),
+                () -> a("quantize", "--input", s(tampered), "--output", s(fresh("t1")), "--recipe", "int4-g32"),
+                () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "calibrate: a value changed in a data file", rejected(3, () -> fresh("t2"),
+                () -> a("calibrate", "--input", s(tampered), "--output", s(fresh("t2"))),
+                () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "evaluate: a value changed in the original's data file", rejected(3, () -> fresh("t3"),
+                () -> a("evaluate", "--original", s(tampered), "--quantized", s(quantized), "--output", s(fresh("t3")),
+                        "--sequences", "1", "--sequence-length", "4"),
+                () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
 
         // ---- export
         add(all, "export: output exists, no --overwrite", rejected(3, () -> work.resolve("exists.gguf"),

@@ -299,7 +299,12 @@ class GgufShardTest {
 
     /** Runs a script of tests/src/test/python with .venv's Python and returns its output; fails the test unless it exits 0. */
     static String python(String script, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(venvPython().toString(), project().resolve("tests/src/test/python/" + script).toString()));
+        return python(project().resolve("tests/src/test/python/" + script), args);
+    }
+
+    /** Runs {@code script} with .venv's Python and returns its output; fails the test unless it exits 0. */
+    static String python(Path script, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(venvPython().toString(), script.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -36,6 +36,7 @@ class LlamaCppRefereeTest {
     private static final int LOGIT_TOKENS = 48;
     private static final String CTX = "256";
     private static final String CHUNKS = "6";
+    private static final Path REFEREE = GgufShardTest.project().resolve("bin/llama-cpp-referee");
 
     Path dir;
     Path table;
@@ -67,7 +68,7 @@ class LlamaCppRefereeTest {
     /** Max |logit difference| and mean KLD(llama.cpp ‖ Nibble) over the first tokens of the evaluation text. */
     private double[] compareLogits(Path gguf, Path nibbleTable, String label) throws Exception {
         String prefix = dir.resolve("ref-" + gguf.getFileName()).toString();
-        GgufShardTest.python("llama_cpp_referee.py", "logits", gguf.toString(), evaluationText().toString(),
+        GgufShardTest.python(REFEREE, "logits", gguf.toString(), evaluationText().toString(),
                 Integer.toString(LOGIT_TOKENS), prefix);
         int[] ids = ints(Path.of(prefix + ".ids"));
         float[] theirs = floats(Path.of(prefix + ".logits"));
@@ -101,7 +102,7 @@ class LlamaCppRefereeTest {
         Map<String, Double> ppl = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : models.entrySet()) {
             Path out = dir.resolve("ppl-" + ppl.size() + ".json");
-            GgufShardTest.python("llama_cpp_referee.py", "perplexity", e.getValue().toString(), evaluationText().toString(), CTX, CHUNKS,
+            GgufShardTest.python(REFEREE, "perplexity", e.getValue().toString(), evaluationText().toString(), CTX, CHUNKS,
                     out.toString());
             JsonNode r = new ObjectMapper().readTree(out.toFile());
             ppl.put(e.getKey(), r.get("ppl").asDouble());
@@ -123,7 +124,7 @@ class LlamaCppRefereeTest {
 
     private Path llamaQuantize(String type) throws Exception {
         Path out = dir.resolve("llama-" + type + ".gguf");
-        GgufShardTest.python("llama_cpp_referee.py", "quantize", f32.toString(), out.toString(), type);
+        GgufShardTest.python(REFEREE, "quantize", f32.toString(), out.toString(), type);
         return out;
     }
 

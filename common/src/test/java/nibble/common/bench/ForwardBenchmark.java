@@ -31,8 +31,10 @@ import nibble.common.synth.SyntheticValues;
 
 /**
  * Single-thread forward-pass speed: one op decodes {@link #TOKENS} tokens (KV cache, positions
- * 0..31) through stories260K or a synthetic ~100M-parameter Llama, with dense F32 weights or packed
- * int4 (symmetric, groups of 128) matrices. bin/bench-runtime turns ops/s into tokens/s.
+ * 0..31) through stories260K, a synthetic ~100M-parameter Llama, or SmolLM2-135M read from its GGUF
+ * file ({@code -p model=smollm2 -Dnibble.smollm2.gguf=...}, bin/bench-gguf), with dense F32 weights or
+ * packed int4 matrices (symmetric, groups of 128, or of 32 with {@code -p weights=int4-g32}: Q4_0's
+ * layout). bin/bench-runtime turns ops/s into tokens/s.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -55,8 +57,9 @@ public class ForwardBenchmark {
     public void load() throws IOException {
         LlamaConfig config;
         TensorSource source;
-        if (model.equals("stories260K")) {
-            Path p = Path.of(System.getProperty("nibble.shared.dir", "../shared")).resolve("models/stories260K.bin");
+        if (model.equals("stories260K") || model.equals("smollm2")) {
+            Path p = model.equals("smollm2") ? Path.of(System.getProperty("nibble.smollm2.gguf", "smollm2.gguf"))
+                    : Path.of(System.getProperty("nibble.shared.dir", "../shared")).resolve("models/stories260K.bin");
             if (!Files.exists(p)) {
                 throw new IllegalStateException(p + " is absent");
             }
@@ -67,8 +70,9 @@ public class ForwardBenchmark {
             config = LlamaConfig.fromArchitecture(SyntheticCheckpoint.config(SYNTH_100M));
             source = name -> synthetic(name);
         }
+        int group = weights.equals("int4-g32") ? 32 : 128;
         WeightSource ws = weights.equals("dense") ? WeightSource.dense(source)
-                : PackedWeights.of(source, (name, shape) -> Scheme.group(4, true, 128));
+                : PackedWeights.of(source, (name, shape) -> Scheme.group(4, true, group));
         m = new LlamaModel(config, LlamaWeights.load(config, ws));
     }
 

@@ -20,6 +20,7 @@ import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.common.table.ShardPlanner;
 import nibble.jobs.io.PathOverlap;
+import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.StatsTables;
@@ -48,11 +49,14 @@ public final class CalibrateAction {
                 spark.sparkContext().hadoopConfiguration(), PathOverlap.table("--input", input))) {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
             String channelsDir = committer.tempDir(StatsTables.CHANNELS_DIR);
+            InputChecksums read = new InputChecksums(input, manifest, List.of(TensorTable.DATA));
+            spark.sparkContext().register(read, "input checksums");
             JobDescription.run(spark, "channel statistics", () -> {
-                JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD().map(CalibrateAction::channelRow),
-                        r -> r, input, infos, plans);
+                JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD()
+                        .mapPartitions(it -> read.digest(it, r -> r)).map(CalibrateAction::channelRow), r -> r, input, infos, plans);
                 spark.createDataFrame(channels, StatsTables.CHANNELS).write().parquet(channelsDir);
             });
+            read.requireMatch();
             Map<String, TensorStats> tensors = JobDescription.run(spark, "tensor statistics", () -> {
                 Map<String, TensorStats> merged = tensorStats(spark, channelsDir, args.outlierFactor());
                 List<Row> tensorRows = new ArrayList<>();

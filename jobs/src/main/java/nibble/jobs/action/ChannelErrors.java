@@ -32,8 +32,10 @@ import static org.apache.spark.sql.functions.col;
  */
 final class ChannelErrors implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final String ORIGINAL = "original";
+    static final String ORIGINAL = "original";
     private static final String KEPT = "kept";
+    /** The quantized table's stored columns in a pair row, in checksum order. */
+    static final List<String> QUANTIZED_PAYLOAD = List.of(KEPT, QuantTable.CODES, QuantTable.SCALES, QuantTable.ZEROS);
 
     static final StructType SCHEMA = new StructType()
             .add("tensor", DataTypes.StringType, false)

@@ -32,6 +32,7 @@ import nibble.jobs.cli.UsageException;
 import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
+import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.PlannedRows;
@@ -128,10 +129,17 @@ public final class EvaluateAction {
         PartitionErrors errors = new PartitionErrors();
         spark.sparkContext().register(errors, "evaluation error");
         ChannelErrors compare = new ChannelErrors(a.original(), a.quantized(), infos, schemes);
-        JavaRDD<Row> channels = PlannedRows.of(ChannelErrors.pairs(spark, a.original(), a.quantized()).javaRDD().map(compare::compareRow),
+        InputChecksums readOriginal = new InputChecksums(a.original(), original, List.of(ChannelErrors.ORIGINAL));
+        InputChecksums readQuantized = new InputChecksums(a.quantized(), quantized, ChannelErrors.QUANTIZED_PAYLOAD);
+        spark.sparkContext().register(readOriginal, "original checksums");
+        spark.sparkContext().register(readQuantized, "quantized checksums");
+        JavaRDD<Row> channels = PlannedRows.of(ChannelErrors.pairs(spark, a.original(), a.quantized()).javaRDD()
+                        .mapPartitions(it -> readQuantized.digest(readOriginal.digest(it, r -> r), r -> r)).map(compare::compareRow),
                 e -> e.row(), a.quantized(), original.tensorInfos(), plans).mapPartitions(errors::collect);
         JobDescription.run(spark, "tensor errors",
                 () -> spark.createDataFrame(channels, ChannelErrors.SCHEMA).write().parquet(committer.tempDir(CHANNELS_DIR)));
+        readOriginal.requireMatch();
+        readQuantized.requireMatch();
         Map<String, ErrorStats> byTensor = errors.byTensor();
         List<TensorError> out = new ArrayList<>();
         for (TensorEntry e : quantized.tensors()) {

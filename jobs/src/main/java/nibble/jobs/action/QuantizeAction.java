@@ -29,6 +29,7 @@ import nibble.common.table.TensorEntry;
 import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
+import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.QuantTable;
@@ -78,14 +79,17 @@ public final class QuantizeAction {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> storedBytes.get(t.name()), args.targetFileBytes());
             PartitionErrors errors = new PartitionErrors();
             spark.sparkContext().register(errors, "quantization error");
+            InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
+            spark.sparkContext().register(read, "input checksums");
             RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, input);
-            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().map(quantizer::quantizeRow), e -> e.row(), input, infos, plans)
-                    .mapPartitions(errors::collect);
+            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> read.digest(it, r -> r)).map(quantizer::quantizeRow),
+                    e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
                     .option("compression", "uncompressed")
                     .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
                     .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
                     .parquet(committer.tempDataDir()));
+            read.requireMatch();
             Map<String, String> checksums = verify(spark, committer, input, infos, storedBytes);
             Map<String, ErrorStats> error = errors.byTensor();
             List<TensorEntry> entries = new ArrayList<>();
