@@ -1,7 +1,8 @@
 """Reference for GgufShardTest: dequantizes every tensor of a GGUF file with the `gguf` package
 (llama.cpp's own Python reader, gguf.quants.dequantize) and writes, per tensor, its type, its numpy
 shape and the CRC-32 (zlib) of its float32 little-endian bytes in row-major order, plus the metadata
-scalars, as JSON.
+scalars, as JSON; with the type of every metadata key (`UINT32`, `ARRAY[STRING]`) and, for arrays,
+their length and the CRC-32 of their contents as JSON text.
 
 usage: gguf_reference.py MODEL.gguf OUT.json
 """
@@ -27,13 +28,22 @@ def main(path, out):
             "crc32": zlib.crc32(values.tobytes()) & 0xFFFFFFFF,
         })
     metadata = {}
+    types = {}
+    arrays = {}
     for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or field.types[0] == GGUFValueType.ARRAY:
+        if key.startswith("GGUF."):
+            continue
+        t = field.types
+        types[key] = "ARRAY[%s]" % t[1].name if t[0] == GGUFValueType.ARRAY else t[0].name
+        if t[0] == GGUFValueType.ARRAY:
+            contents = field.contents()
+            arrays[key] = {"count": len(contents),
+                           "crc32": zlib.crc32(json.dumps(contents).encode("utf-8")) & 0xFFFFFFFF}
             continue
         value = field.contents()
         metadata[key] = value if not isinstance(value, float) else float(np.float32(value))
     with open(out, "w") as f:
-        json.dump({"tensors": tensors, "metadata": metadata,
+        json.dump({"tensors": tensors, "metadata": metadata, "types": types, "arrays": arrays,
                    "token_count": len(reader.fields["tokenizer.ggml.tokens"].data)
                    if "tokenizer.ggml.tokens" in reader.fields else None}, f)
 

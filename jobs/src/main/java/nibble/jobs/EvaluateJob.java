@@ -29,6 +29,10 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
             .value("quantized", "URI", null, "quantized table made from it (required)")
             .value("output", "URI", null, "folder for the report (required)")
             .value("data", "URI", null, "evaluation token sequences: Parquet with a 'tokens' array<int> column (default: sample them)")
+            .value("text", "URI", null, "evaluation text (UTF-8, or Parquet with a 'text' column), scored by llama-perplexity's"
+                    + " protocol with the table's tokenizer; excludes --data")
+            .value("ctx", "N", "512", "with --text: tokens per chunk (each chunk is scored on its second half)")
+            .value("chunks", "N", null, "with --text: chunks to score (default: all the text gives)")
             .value("sequences", "N", "64", "sequences to sample when no --data")
             .value("sequence-length", "N", "128", "tokens per sampled sequence")
             .value("seed", "N", "1234", "evaluation seed for sampling (must differ from any calibration seed)")
@@ -56,9 +60,40 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
             case "int8-dynamic" -> ActivationQuant.INT8_DYNAMIC;
             default -> throw new UsageException("--activations must be none or int8-dynamic");
         };
+        checkTextOptions(o);
         return new EvaluateArgs(o.require("original"), o.require("quantized"), o.require("output"), o.get("data"),
                 (int) o.getLong("sequences"), (int) o.getLong("sequence-length"), o.getLong("seed"), (float) o.getDouble("temperature"),
-                activations, gate(o), (int) o.getLong("partitions"), o.flag("overwrite"));
+                activations, gate(o), (int) o.getLong("partitions"), o.flag("overwrite"), o.get("text"), (int) o.getLong("ctx"),
+                chunks(o));
+    }
+
+    /**
+     * The flags that go with {@code --text} and those that go without it: {@code --ctx} and
+     * {@code --chunks} only with it, the sampling flags only without it.
+     */
+    static void checkTextOptions(Options o) {
+        if (!o.has("text") && (o.has("ctx") || o.has("chunks"))) {
+            throw new UsageException("--ctx and --chunks go with --text");
+        }
+        if (o.has("text")) {
+            for (String sampling : List.of("sequences", "sequence-length", "seed", "temperature")) {
+                if (o.has(sampling)) {
+                    throw new UsageException("--" + sampling + " does not go with --text (the text gives the sequences)");
+                }
+            }
+        }
+    }
+
+    /** {@code --chunks}: 0 (all) when absent. */
+    static int chunks(Options o) {
+        if (o.get("chunks") == null) {
+            return 0;
+        }
+        long n = o.getLong("chunks");
+        if (n <= 0 || n > Integer.MAX_VALUE) {
+            throw new UsageException("--chunks must be positive (default: all)");
+        }
+        return (int) n;
     }
 
     /** The gate thresholds given by {@code --max-kld}, {@code --max-ppl-increase} and {@code --min-top1}. */
@@ -78,7 +113,9 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
     @Override
     public String plan(EvaluateArgs a) {
         return "compare " + Uris.redact(a.quantized()) + " with " + Uris.redact(a.original()) + " on "
-                + (a.data() != null ? "the sequences in " + Uris.redact(a.data())
+                + (a.text() != null ? (a.chunks() > 0 ? "at most " + a.chunks() : "all") + " chunks of " + a.ctx()
+                        + " tokens of " + Uris.redact(a.text()) + " (llama-perplexity's protocol)"
+                        : a.data() != null ? "the sequences in " + Uris.redact(a.data())
                         : a.sequences() + " sampled sequences of " + a.sequenceLength() + " tokens (seed " + a.seed() + ")")
                 + ", write the report to " + Uris.redact(a.output()) + "; gate " + a.gate();
     }
@@ -114,7 +151,12 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
         ModelLevel m = report.model();
         if (m != null) {
             Summary s = m.summary();
-            rows.add(List.of("sequences", Console.count(s.sequences()), Console.count(s.tokens()) + " tokens, seed " + m.seed()));
+            if (m.text() != null) {
+                rows.add(List.of("chunks", Console.count(s.sequences()), "of " + m.text().ctx() + " tokens, " + Console.count(s.tokens())
+                        + " scored (second halves), " + Console.count(m.text().textTokens()) + " in the text"));
+            } else {
+                rows.add(List.of("sequences", Console.count(s.sequences()), Console.count(s.tokens()) + " tokens, seed " + m.seed()));
+            }
             rows.add(List.of("perplexity", fmt("%.4f", s.perplexityP().mean()) + " -> " + fmt("%.4f", s.perplexityQ().mean()),
                     fmt("ratio %.4f", m.perplexityRatio())));
             rows.add(List.of("mean KLD", fmt("%.5f", s.kl().mean()), ci(s.kl())));

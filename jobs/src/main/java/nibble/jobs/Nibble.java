@@ -29,6 +29,7 @@ public final class Nibble {
         COMMANDS.put("quantize", new QuantizeJob());
         COMMANDS.put("evaluate", new EvaluateJob());
         COMMANDS.put("sample", new SampleJob());
+        COMMANDS.put("export", new ExportJob());
         COMMANDS.put("pipeline", new PipelineJob());
         COMMANDS.put("synth", new SynthJob());
         COMMANDS.put("demo", new DemoJob());

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -59,6 +61,14 @@ class BadInputMatrixTest {
     /** Parquet without a tokens column; a registry prefix that a pipeline completed with int4-g32. */
     static Path noTokens;
     static Path done;
+    /** A table quantized with int4-g128 (no GGUF type); a copy of {@code quantized} whose manifest names a wrong checksum. */
+    static Path quantizedG128;
+    static Path wrongChecksum;
+    /** The tiny table with a byte-level tokenizer (256 byte tokens) in its manifest, and short and empty texts. */
+    static Path textTable;
+    static Path shortText;
+    static Path emptyText;
+    static Path latin1Text;
 
     @BeforeAll
     static void fixtures() throws Exception {
@@ -92,8 +102,62 @@ class BadInputMatrixTest {
         TestSpark.session().sql("select array(1, 5, 100000) as tokens").write().parquet(outOfVocab.toString());
         noTokens = work.resolve("no-tokens");
         TestSpark.session().sql("select 1 as seq, array(1, 5) as ids").write().parquet(noTokens.toString());
+        quantizedG128 = work.resolve("q-g128");
+        ok("quantize", "--input", table.toString(), "--output", quantizedG128.toString(), "--recipe", "int4-g128");
+        wrongChecksum = copyWithWrongChecksum(quantized, work.resolve("q-wrong-crc"));
+        textTable = withByteTokenizer(table, work.resolve("table-tok"));
+        shortText = file("short.txt", "Only a few words.".getBytes(StandardCharsets.UTF_8));
+        emptyText = file("empty.txt", new byte[0]);
+        latin1Text = file("latin1.txt", "caf\u00e9 cr\u00e8me".getBytes(StandardCharsets.ISO_8859_1));
         done = Files.createDirectories(work.resolve("done-int4-g32"));
         Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
+    }
+
+    /** A copy of {@code table}'s files, without Hadoop's {@code .crc} sidecars (they would not match an edited manifest). */
+    private static Path copyTable(Path table, Path copy) throws IOException {
+        try (var s = Files.walk(table)) {
+            for (Path f : (Iterable<Path>) s::iterator) {
+                Path to = copy.resolve(table.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else if (!f.getFileName().toString().endsWith(".crc")) {
+                    Files.copy(f, to);
+                }
+            }
+        }
+        return copy;
+    }
+
+    /** A copy of {@code table} whose manifest gives its first tensor another checksum, as if a data file had changed. */
+    private static Path copyWithWrongChecksum(Path table, Path copy) throws IOException {
+        Path manifest = copyTable(table, copy).resolve("manifest.json");
+        String json = Files.readString(manifest);
+        int at = json.indexOf("\"checksum\" : \"", json.indexOf("\"tensors\"")) + "\"checksum\" : \"".length();
+        char first = json.charAt(at);
+        Files.writeString(manifest, json.substring(0, at) + (first == '0' ? '1' : '0') + json.substring(at + 1));
+        return copy;
+    }
+
+    /**
+     * A copy of {@code table} whose manifest carries a GGUF-style tokenizer: the 256 GPT-2 byte symbols
+     * as tokens (the tiny model's vocabulary), no merges, pre-tokenizer {@code gpt-2}.
+     */
+    static Path withByteTokenizer(Path table, Path copy) throws IOException {
+        copyTable(table, copy);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode m = (ObjectNode) json.readTree(copy.resolve("manifest.json").toFile());
+        ObjectNode tok = ((ObjectNode) m.get("source")).putObject("tokenizer");
+        tok.put("tokenizer.ggml.model", "gpt2");
+        tok.put("tokenizer.ggml.pre", "gpt-2");
+        var tokens = tok.putArray("tokenizer.ggml.tokens");
+        int next = 256;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            tokens.add(String.valueOf((char) (printable ? b : next++)));
+        }
+        tok.putArray("tokenizer.ggml.merges");
+        Files.write(copy.resolve("manifest.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        return copy;
     }
 
     private static void ok(String... args) {
@@ -282,7 +346,59 @@ class BadInputMatrixTest {
         add(all, "evaluate: another run writing the output", claimed(() -> fresh("e11"),
                 () -> a(cat(new String[] {"evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("e11"))}, small))));
 
+        // ---- evaluate --text
+        add(all, "evaluate: --text, the table has no tokenizer", rejected(3, () -> fresh("t1"),
+                () -> a("evaluate", "--original", s(table), "--quantized", s(quantized), "--output", s(fresh("t1")), "--text", s(shortText)),
+                () -> List.of(s(table), "the table carries no tokenizer")));
+        add(all, "evaluate: --text does not exist", rejected(3, () -> fresh("t2"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t2")), "--text",
+                        s(work.resolve("no-such.txt"))),
+                () -> List.of(s(work.resolve("no-such.txt")), "no such file or directory")));
+        add(all, "evaluate: --text is empty", rejected(3, () -> fresh("t3"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t3")), "--text", s(emptyText)),
+                () -> List.of(s(emptyText), "the text is empty")));
+        add(all, "evaluate: --text shorter than 2 x --ctx tokens", rejected(3, () -> fresh("t4"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t4")), "--text", s(shortText),
+                        "--ctx", "16"),
+                () -> List.of(s(shortText), "the text gives 17 tokens; --ctx 16 needs at least 32")));
+        add(all, "evaluate: --text Parquet without a text column", rejected(3, () -> fresh("t5"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t5")), "--text", s(noTokens)),
+                () -> List.of(s(noTokens), "no 'text' column of strings (found seq, ids)")));
+        add(all, "evaluate: --text is not UTF-8", rejected(3, () -> fresh("t6"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t6")), "--text", s(latin1Text)),
+                () -> List.of(s(latin1Text), "not UTF-8 text")));
+        add(all, "evaluate: --text and --data", rejected(2, () -> fresh("t7"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t7")), "--text", s(shortText),
+                        "--data", s(sequences)),
+                () -> List.of("--text and --data are mutually exclusive")));
+        add(all, "evaluate: --ctx 2", rejected(2, () -> fresh("t8"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t8")), "--text", s(shortText),
+                        "--ctx", "2"),
+                () -> List.of("--ctx must be at least 4")));
+        add(all, "evaluate: --ctx beyond the model", rejected(2, () -> fresh("t9"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t9")), "--text", s(shortText),
+                        "--ctx", "4096"),
+                () -> List.of("--ctx 4096 exceeds the model's 2048 positions")));
+        add(all, "evaluate: --ctx without --text", rejected(2, () -> fresh("t11"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t11")), "--ctx", "8"),
+                () -> List.of("--ctx and --chunks go with --text")));
+        add(all, "sample: --seed with --text", rejected(2, () -> fresh("m9"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m9")), "--text", s(shortText), "--seed", "7"),
+                () -> List.of("--seed does not go with --text")));
+        add(all, "evaluate: credentials in --text", rejected(2, () -> fresh("t10"),
+                () -> a("evaluate", "--original", s(textTable), "--quantized", s(quantized), "--output", s(fresh("t10")), "--text", CREDS + "t.txt"),
+                () -> List.of("--text: credentials in the URI are not accepted")));
+
         // ---- sample
+        add(all, "sample: --text, the table has no tokenizer", rejected(3, () -> fresh("m6"),
+                () -> a("sample", "--model", s(table), "--output", s(fresh("m6")), "--text", s(shortText)),
+                () -> List.of(s(table), "the table carries no tokenizer")));
+        add(all, "sample: --text shorter than 2 x --ctx tokens", rejected(3, () -> fresh("m7"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m7")), "--text", s(shortText)),
+                () -> List.of(s(shortText), "the text gives 17 tokens; --ctx 512 needs at least 1024")));
+        add(all, "sample: --text Parquet without a text column", rejected(3, () -> fresh("m8"),
+                () -> a("sample", "--model", s(textTable), "--output", s(fresh("m8")), "--text", s(noTokens), "--ctx", "4"),
+                () -> List.of(s(noTokens), "no 'text' column of strings (found seq, ids)")));
         add(all, "sample: --model is not a table", rejected(3, () -> fresh("m1"),
                 () -> a("sample", "--model", s(ckpt), "--output", s(fresh("m1")), "--sequences", "2", "--sequence-length", "8"),
                 () -> List.of(s(ckpt), "not a tensor table")));
@@ -322,6 +438,34 @@ class BadInputMatrixTest {
                 () -> List.of("int3-magic", "no built-in recipe")));
         add(all, "pipeline: another pipeline on the prefix", claimed(() -> fresh("p6"),
                 () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(fresh("p6"))}, quick))));
+
+        // ---- export
+        add(all, "export: output exists, no --overwrite", rejected(3, () -> work.resolve("exists.gguf"),
+                () -> a("export", "--input", s(quantized), "--output", s(file("exists.gguf", new byte[] {7}))),
+                () -> List.of("exists.gguf", "already exists", "--overwrite")));
+        add(all, "export: output is a folder", rejected(3, () -> work.resolve("foreign"),
+                () -> a("export", "--input", s(quantized), "--output", s(foreignFolder()), "--overwrite"),
+                () -> List.of("foreign", "is a folder")));
+        add(all, "export: --strict and a scheme with no GGUF type", rejected(3, () -> fresh("e3.gguf"),
+                () -> a("export", "--input", s(quantizedG128), "--output", s(fresh("e3.gguf")), "--strict"),
+                () -> List.of(s(quantizedG128), "int4 g128", "no GGUF type", "--strict")));
+        add(all, "export: input is not a table", rejected(3, () -> fresh("e4.gguf"),
+                () -> a("export", "--input", s(work.resolve("nope")), "--output", s(fresh("e4.gguf"))),
+                () -> List.of(s(work.resolve("nope")), "not a tensor table")));
+        add(all, "export: data does not match the manifest's checksum", rejected(3, () -> fresh("e5.gguf"),
+                () -> a("export", "--input", s(wrongChecksum), "--output", s(fresh("e5.gguf"))),
+                () -> List.of(s(wrongChecksum), "checksum", "the manifest says")));
+        add(all, "export: output inside the input table", rejected(3, () -> quantized,
+                () -> a("export", "--input", s(quantized), "--output", s(quantized.resolve("model.gguf"))),
+                () -> List.of(s(quantized.resolve("model.gguf")), "(--input)")));
+        add(all, "export: unknown --format", rejected(2, () -> fresh("e7.onnx"),
+                () -> a("export", "--input", s(quantized), "--output", s(fresh("e7.onnx")), "--format", "onnx"),
+                () -> List.of("--format onnx")));
+        add(all, "export: credentials in --input", rejected(2, null,
+                () -> a("export", "--input", CREDS + "q", "--output", s(fresh("e8.gguf"))),
+                () -> List.of("--input: credentials in the URI are not accepted")));
+        add(all, "export: another run writing the file", claimed(() -> fresh("e9.gguf"),
+                () -> a("export", "--input", s(quantized), "--output", s(fresh("e9.gguf")))));
 
         // ---- synth
         add(all, "synth: output folder not empty", rejected(3, () -> work.resolve("foreign"),

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -287,17 +288,27 @@ class GgufShardTest {
     }
 
     private JsonNode reference(Path model) throws Exception {
-        Path out = tmp.resolve("reference.json");
-        Path script = project().resolve("tests/src/test/python/gguf_reference.py");
-        Process p = new ProcessBuilder(venvPython().toString(), script.toString(), model.toString(), out.toString())
-                .redirectErrorStream(true).start();
+        return reference(model, tmp.resolve("reference.json"));
+    }
+
+    /** gguf_reference.py's JSON for {@code model}: what llama.cpp's own {@code gguf} package reads in it. */
+    static JsonNode reference(Path model, Path out) throws Exception {
+        python("gguf_reference.py", model.toString(), out.toString());
+        return new ObjectMapper().readTree(out.toFile());
+    }
+
+    /** Runs a script of tests/src/test/python with .venv's Python and returns its output; fails the test unless it exits 0. */
+    static String python(String script, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(venvPython().toString(), project().resolve("tests/src/test/python/" + script).toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            fail("gguf_reference.py timed out");
+            fail(script + " timed out");
         }
-        assertEquals(0, p.exitValue(), "gguf_reference.py failed:\n" + log);
-        return new ObjectMapper().readTree(out.toFile());
+        assertEquals(0, p.exitValue(), script + " failed:\n" + log);
+        return log;
     }
 
     static String sha256(Path file) throws Exception {

@@ -54,13 +54,27 @@ public record SequenceStats(int tokens, double meanNllP, double meanNllQ, double
      * @throws NonFiniteLogitsException naming the model and position of the first NaN or infinite logit
      */
     public static SequenceStats compare(float[][] p, float[][] q, int[] tokens) {
+        return compare(p, q, tokens, 0);
+    }
+
+    /**
+     * Scores the positions from {@code first} on: the logits at position {@code t >= first} predict
+     * {@code tokens[t + 1]}, so n tokens give n − 1 − first positions (llama-perplexity scores a chunk of
+     * n from n/2).
+     *
+     * @throws NonFiniteLogitsException naming the model and position of the first NaN or infinite logit
+     */
+    public static SequenceStats compare(float[][] p, float[][] q, int[] tokens, int first) {
         if (p.length != tokens.length || q.length != tokens.length) {
             throw new IllegalArgumentException("need logits for each of the " + tokens.length + " tokens, got "
                     + p.length + " and " + q.length);
         }
-        Divergence[] ds = new Divergence[tokens.length - 1];
-        for (int t = 0; t + 1 < tokens.length; t++) {
-            ds[t] = Divergence.of(p[t], q[t], tokens[t + 1], t);
+        if (first < 0 || first > tokens.length - 2) {
+            throw new IllegalArgumentException("cannot score from position " + first + " of " + tokens.length + " tokens");
+        }
+        Divergence[] ds = new Divergence[tokens.length - 1 - first];
+        for (int t = first; t + 1 < tokens.length; t++) {
+            ds[t - first] = Divergence.of(p[t], q[t], tokens[t + 1], t);
         }
         return of(List.of(ds));
     }

@@ -13,8 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import nibble.common.DType;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
@@ -64,8 +62,8 @@ public final class GgufReader {
     }
 
     /** Everything the header says: version, metadata in file order, tensor infos, where data starts. */
-    public record GgufHeader(int version, Map<String, Object> metadata, List<GgufTensor> tensors, int alignment,
-                             long dataStart, long tokenizerBytes) {
+    public record GgufHeader(int version, Map<String, Object> metadata, Map<String, String> types,
+                             List<GgufTensor> tensors, int alignment, long dataStart, long tokenizerBytes) {
     }
 
     /**
@@ -82,7 +80,7 @@ public final class GgufReader {
         List<SourceTensor> out = new ArrayList<>(h.tensors().size());
         Set<String> names = new HashSet<>();
         for (GgufTensor t : h.tensors()) {
-            String name = llama ? hfName(t.name()) : t.name();
+            String name = llama ? GgufNames.hf(t.name()) : t.name();
             if (!names.add(name)) {
                 throw new InvalidInputException(fileName + ": tensor '" + t.name() + "' maps to Hugging Face name '"
                         + name + "', which another tensor already has");
@@ -107,6 +105,7 @@ public final class GgufReader {
         Map<String, Object> sourceMeta = new LinkedHashMap<>();
         sourceMeta.put("gguf_version", h.version());
         sourceMeta.put("gguf_metadata", meta);
+        sourceMeta.put("gguf_types", h.types());
         if (!tokenizer.isEmpty()) {
             sourceMeta.put("tokenizer", tokenizer);
         }
@@ -140,6 +139,7 @@ public final class GgufReader {
 
         long metaStart = c.pos;
         Map<String, Object> metadata = new LinkedHashMap<>();
+        Map<String, String> types = new LinkedHashMap<>();
         long tokenizerBytes = 0;
         for (long i = 0; i < kvCount; i++) {
             long at = c.pos;
@@ -150,6 +150,7 @@ public final class GgufReader {
             long type = c.u32("type of metadata '" + key + "'");
             Object value = c.value(type, "metadata '" + key + "'", metaStart, true);
             metadata.put(key, value);
+            types.put(key, GgufValueType.label(GgufValueType.byId(type), c.lastElement));
             if (key.startsWith(TOKENIZER_PREFIX)) {
                 tokenizerBytes += c.pos - at;
                 if (tokenizerBytes > MAX_TOKENIZER_BYTES) {
@@ -202,7 +203,7 @@ public final class GgufReader {
                     + " bytes)");
         }
         checkData(c, tensors, c.length - dataStart);
-        return new GgufHeader((int) version, metadata, List.copyOf(tensors), alignment, dataStart, tokenizerBytes);
+        return new GgufHeader((int) version, metadata, types, List.copyOf(tensors), alignment, dataStart, tokenizerBytes);
     }
 
     private static void checkCount(Cursor c, String what, long n, long max, long minBytesEach) {
@@ -260,38 +261,6 @@ public final class GgufReader {
                 reach = r;
             }
         }
-    }
-
-    private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\.(.+)");
-    private static final Map<String, String> GLOBAL = Map.of(
-            "token_embd.weight", "model.embed_tokens.weight",
-            "output_norm.weight", "model.norm.weight",
-            "output.weight", "lm_head.weight");
-    private static final Map<String, String> LAYER = Map.of(
-            "attn_norm.weight", "input_layernorm.weight",
-            "attn_q.weight", "self_attn.q_proj.weight",
-            "attn_k.weight", "self_attn.k_proj.weight",
-            "attn_v.weight", "self_attn.v_proj.weight",
-            "attn_output.weight", "self_attn.o_proj.weight",
-            "ffn_norm.weight", "post_attention_layernorm.weight",
-            "ffn_gate.weight", "mlp.gate_proj.weight",
-            "ffn_up.weight", "mlp.up_proj.weight",
-            "ffn_down.weight", "mlp.down_proj.weight");
-
-    /** The Hugging Face Llama name of a llama.cpp tensor name; names it does not know stay as they are. */
-    public static String hfName(String ggufName) {
-        String g = GLOBAL.get(ggufName);
-        if (g != null) {
-            return g;
-        }
-        Matcher m = BLOCK.matcher(ggufName);
-        if (m.matches()) {
-            String l = LAYER.get(m.group(2));
-            if (l != null) {
-                return "model.layers." + Integer.parseInt(m.group(1)) + "." + l;
-            }
-        }
-        return ggufName;
     }
 
     private static Map<String, Object> otherArchitecture(String arch) {
@@ -379,6 +348,8 @@ public final class GgufReader {
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         private long bufStart;
         private int bufLen;
+        /** The element type of the last array read. */
+        private GgufValueType lastElement;
 
         Cursor(ByteSource src, String fileName) throws IOException {
             this.src = src;
@@ -501,6 +472,7 @@ public final class GgufReader {
 
         private List<Object> array(String what, long metaStart) throws IOException {
             long elemType = u32(what + " array type");
+            lastElement = GgufValueType.byId(elemType);
             long n = u64(what + " array length");
             long minBytes = switch ((int) Math.min(elemType, 99)) {
                 case 0, 1, 7 -> 1;

@@ -1,19 +1,34 @@
 package nibble.common.quant;
 
 /**
- * One codebook's quantization of a row, written twice, as ggml's {@code quantize_row_*_ref} beside
- * its fast versions: a reference that is the plain definition, and a fast path that must give the
- * same bytes and the same floats. The two share no helper, only the {@link RowLayout} (the
- * definition of what is stored) and the {@link ScaleFormat} rounding, so testing one against the
- * other checks every helper of each. {@link Quantizer} checks the clip and the stored sizes first.
+ * One codebook's quantization of a row, written as ggml's {@code quantize_row_*_ref} beside its
+ * fast versions: a reference that is the plain definition, and fast paths that must give the same
+ * bytes and the same floats. The reference and the fast paths share no helper, only the {@link
+ * RowLayout} (the definition of what is stored) and the {@link ScaleFormat} rounding, so testing
+ * one against the other checks every helper of each. The fast path comes twice: in scalar Java
+ * ({@link #quantizeScalar}), and with the Vector API ({@link #quantizeVector}, in {@link
+ * UniformVector} and {@link TableVector}), which reuses the scalar path's per-group helpers and
+ * replaces its loops; {@link #quantize} picks one per JVM ({@link VectorSupport}). {@link
+ * Quantizer} checks the clip and the stored sizes first.
  */
 interface Codec {
 
     /** The definition: rejects non-finite values, then quantizes group by group. */
     QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip);
 
-    /** The same bytes as {@link #quantizeReference}, fast. */
-    QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip);
+    /** The same bytes as {@link #quantizeReference}, fast, in scalar Java. */
+    QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip);
+
+    /**
+     * The same bytes as {@link #quantizeReference}, with the Vector API. Only call when {@link
+     * VectorSupport#enabled()}: it loads classes of {@code jdk.incubator.vector}.
+     */
+    QuantizedRow quantizeVector(String tensor, long row, float[] x, RowLayout layout, Clip clip);
+
+    /** The fast path this JVM runs: {@link #quantizeVector} when the Vector API is there, else {@link #quantizeScalar}. */
+    default QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return VectorSupport.enabled() ? quantizeVector(tensor, row, x, layout, clip) : quantizeScalar(tensor, row, x, layout, clip);
+    }
 
     /** The definition: every element decoded on its own. */
     void dequantizeReference(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out);

@@ -18,7 +18,10 @@ import nibble.common.InvalidInputException;
  *
  * <p>{@link #quantizeReference} and {@link #dequantizeReference} are the codecs' plain definitions;
  * {@link #quantize} and {@link #dequantize} their fast paths, which give identical bytes and floats
- * (tested on random rows). Both reject NaN and infinities naming tensor, row and column.
+ * (tested on random rows). {@link #quantize} runs the Vector API path when {@code
+ * jdk.incubator.vector} is in the boot layer and the scalar fast path otherwise ({@link
+ * VectorSupport}); both give the same bytes. All reject NaN and infinities naming tensor, row and
+ * column.
  */
 public final class Quantizer {
     private Quantizer() {
@@ -45,6 +48,21 @@ public final class Quantizer {
     public static QuantizedRow quantize(String tensor, long row, float[] values, Scheme scheme, Clip clip) {
         requireClip(tensor, row, scheme, clip);
         return codec(scheme).quantize(tensor, row, values, RowLayout.of(scheme, values.length), clip);
+    }
+
+    /** The scalar fast path of {@link #quantize(String, long, float[], Scheme, Clip)}, whatever {@link VectorSupport} says. */
+    static QuantizedRow quantizeScalar(String tensor, long row, float[] values, Scheme scheme, Clip clip) {
+        requireClip(tensor, row, scheme, clip);
+        return codec(scheme).quantizeScalar(tensor, row, values, RowLayout.of(scheme, values.length), clip);
+    }
+
+    /** The Vector API path of {@link #quantize(String, long, float[], Scheme, Clip)}; only when {@link VectorSupport#enabled()}. */
+    static QuantizedRow quantizeVector(String tensor, long row, float[] values, Scheme scheme, Clip clip) {
+        if (!VectorSupport.enabled()) {
+            throw new IllegalStateException("the Vector API path is not available: " + VectorSupport.describe());
+        }
+        requireClip(tensor, row, scheme, clip);
+        return codec(scheme).quantizeVector(tensor, row, values, RowLayout.of(scheme, values.length), clip);
     }
 
     /** The reference implementation of {@link #quantize(String, long, float[], Scheme, Clip)}. */

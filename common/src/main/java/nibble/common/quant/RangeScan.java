@@ -24,12 +24,18 @@ final class RangeScan {
             mn = Math.min(mn, k);
             mx = Math.max(mx, k);
         }
+        finish(mn, mx);
+    }
+
+    /** Sets the result from the least and greatest key of the scanned values (also for {@link UniformVector}'s scan). */
+    void finish(int mn, int mx) {
         nan = mx > POS_INF_KEY || mn < NEG_INF_KEY;
         min = Float.intBitsToFloat(key(mn)); // the map is its own inverse
         max = Float.intBitsToFloat(key(mx));
     }
 
-    private static int key(int bits) {
+    /** The int that orders like the float with these bits. */
+    static int key(int bits) {
         return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 }

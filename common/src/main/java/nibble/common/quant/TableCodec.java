@@ -15,6 +15,13 @@ final class TableCodec implements Codec {
     private final float[] values;
     private final float[] sorted;
     private final int[] sortedCode;
+    /**
+     * For the vector path: {@code thresholds[k]} is the least float {@code v} above {@code sorted[k]}
+     * that {@link #nearest} maps past sorted entry {@code k}, so {@code nearest(v)} is {@code
+     * sortedCode[#{k : v >= thresholds[k]}]} (see {@link #thresholds()}). Null when the table does
+     * not run from -1 to 1.
+     */
+    private final float[] thresholds;
 
     TableCodec(float[] values) {
         if (values.length != 16) {
@@ -38,6 +45,47 @@ final class TableCodec implements Codec {
         }
         sorted = Arrays.copyOf(s, n);
         sortedCode = Arrays.copyOf(c, n);
+        thresholds = sorted[0] == -1f && sorted[n - 1] == 1f ? thresholds() : null;
+    }
+
+    /**
+     * {@link #nearest}'s decision boundaries. Between two neighbouring sorted entries {@code a < b}
+     * it compares {@code |v - a|} with {@code |v - b|} in float; as {@code v} grows the first never
+     * shrinks and the second never grows (rounding is monotone), so "goes to {@code b}" holds from
+     * one float on, found here by bisection over the float order. Each boundary lies in {@code (a,
+     * b]}, so they increase, and for {@code v} in {@code [-1, 1]} (where {@code nearest} clamps to)
+     * the number of boundaries at or below {@code v} is the index of {@code nearest(v)} in {@code
+     * sorted}; below -1 and above 1 the count is that of -1 and 1, so no clamp is needed.
+     */
+    private float[] thresholds() {
+        float[] t = new float[sorted.length - 1];
+        for (int k = 0; k < t.length; k++) {
+            int lo = RangeScan.key(Float.floatToRawIntBits(sorted[k])); // goes down
+            int hi = RangeScan.key(Float.floatToRawIntBits(sorted[k + 1])); // goes up
+            while (hi - lo > 1) {
+                int mid = lo + (hi - lo) / 2;
+                if (nearest(Float.intBitsToFloat(RangeScan.key(mid))) == sortedCode[k]) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            t[k] = Float.intBitsToFloat(RangeScan.key(hi));
+        }
+        return t;
+    }
+
+    /** The sorted distinct entries, their codes and {@link #nearest}'s boundaries between them (null: no vector path). */
+    float[] sorted() {
+        return sorted;
+    }
+
+    int[] sortedCode() {
+        return sortedCode;
+    }
+
+    float[] boundaries() {
+        return thresholds;
     }
 
     /** The table, indexed by code. */
@@ -139,7 +187,12 @@ final class TableCodec implements Codec {
     }
 
     @Override
-    public QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+    public QuantizedRow quantizeVector(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return TableVector.quantize(this, tensor, row, x, layout, clip);
+    }
+
+    @Override
+    public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
         Scheme s = layout.scheme();
         ScaleFormat fmt = s.scaleFormat();
         boolean tensorRange = s.granularity() == Granularity.TENSOR;
@@ -210,12 +263,12 @@ final class TableCodec implements Codec {
         }
     }
 
-    private static float inverse(float scale) {
+    static float inverse(float scale) {
         float inv = 1f / scale;
         return Float.isInfinite(inv) ? 0f : inv;
     }
 
-    private double error(float[] x, int from, int to, float scale) {
+    double error(float[] x, int from, int to, float scale) {
         float inv = inverse(scale);
         float[] t = values;
         double err = 0;

@@ -122,11 +122,16 @@ final class UniformCodec implements Codec {
 
     // ---------------------------------------------------------------- fast
 
-    private static final float MAGIC = 12582912f; // 1.5 * 2^23: adding it leaves rint(v) in the low mantissa bits
-    private static final int MAGIC_BITS = 0x4B400000;
+    static final float MAGIC = 12582912f; // 1.5 * 2^23: adding it leaves rint(v) in the low mantissa bits
+    static final int MAGIC_BITS = 0x4B400000;
 
     @Override
-    public QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+    public QuantizedRow quantizeVector(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return UniformVector.quantize(tensor, row, x, layout, clip);
+    }
+
+    @Override
+    public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
         Scheme s = layout.scheme();
         int qmin = s.qmin();
         int qmax = s.qmax();
@@ -235,7 +240,7 @@ final class UniformCodec implements Codec {
     }
 
     /** The stored (rounded) scale for range [lo, hi]. */
-    private static float scale(Scheme s, float lo, float hi, boolean constant) {
+    static float scale(Scheme s, float lo, float hi, boolean constant) {
         ScaleFormat fmt = s.scaleFormat();
         if (s.symmetric()) {
             float m = hi >= -lo ? hi : lo;
@@ -244,7 +249,7 @@ final class UniformCodec implements Codec {
         return fmt.round(constant ? Math.max(-lo, hi) : (hi - lo) / s.qmax());
     }
 
-    private static int zeroPoint(Scheme s, float lo, float scale) {
+    static int zeroPoint(Scheme s, float lo, float scale) {
         if (s.symmetric()) {
             return 0;
         }
@@ -253,12 +258,12 @@ final class UniformCodec implements Codec {
     }
 
     /** {@code 1/scale}, or 0 when that is infinite. */
-    private static float inverse(float scale) {
+    static float inverse(float scale) {
         float inv = 1f / scale;
         return Float.isInfinite(inv) ? 0f : inv;
     }
 
-    private static double error(float[] x, int from, int to, float scale, int zp, int qmin, int qmax) {
+    static double error(float[] x, int from, int to, float scale, int zp, int qmin, int qmax) {
         float inv = inverse(scale);
         float lo = qmin - zp;
         float hi = qmax - zp;
@@ -274,7 +279,7 @@ final class UniformCodec implements Codec {
     }
 
     /** 8-bit: one byte per code, int8 or unsigned alike as the low byte of {@code code}. */
-    private static void encode(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, byte[] out) {
+    static void encode(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, byte[] out) {
         float inv = inverse(scale);
         float lo = qmin - zp;
         float hi = qmax - zp;
@@ -291,7 +296,7 @@ final class UniformCodec implements Codec {
      * may start on a high nibble (odd group sizes); its last element, when it lands on a low nibble,
      * leaves the high nibble 0 for the next group or the row's padding.
      */
-    private static void encodePacked(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, int bias, byte[] out) {
+    static void encodePacked(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, int bias, byte[] out) {
         float inv = inverse(scale);
         float lo = qmin - zp;
         float hi = qmax - zp;
@@ -309,7 +314,7 @@ final class UniformCodec implements Codec {
         }
     }
 
-    private static int nibble(float x, float inv, float lo, float hi, int add) {
+    static int nibble(float x, float inv, float lo, float hi, int add) {
         float v = x * inv;
         v = v < lo ? lo : (v > hi ? hi : v);
         return Float.floatToRawIntBits(v + MAGIC) + add;

@@ -13,9 +13,27 @@ import nibble.common.eval.Summary;
  * @param sequenceLength tokens per evaluation sequence
  * @param calibrationSeed the seed of the calibration data the quantization used, or null when it used none
  * @param kldHistogram the distribution of per-token KL divergences
+ * @param text the text the sequences were cut from (llama-perplexity's protocol), or null for sampled or given sequences
  */
 public record ModelLevel(Summary summary, long seed, int sequenceLength, Long calibrationSeed,
-                         KldHistogram kldHistogram) {
+                         KldHistogram kldHistogram, Text text) {
+
+    /**
+     * Evaluation on text by llama.cpp's {@code llama-perplexity} protocol.
+     *
+     * @param input the text file or Parquet it was read from
+     * @param ctx tokens per chunk
+     * @param scoredFrom the first scored position of each chunk ({@code ctx/2})
+     * @param textTokens tokens the whole text gave
+     * @param bos whether each chunk starts with BOS
+     */
+    public record Text(String input, int ctx, int scoredFrom, int textTokens, boolean bos) {
+    }
+
+    /** A model level of sampled or given sequences. */
+    public ModelLevel(Summary summary, long seed, int sequenceLength, Long calibrationSeed, KldHistogram kldHistogram) {
+        this(summary, seed, sequenceLength, calibrationSeed, kldHistogram, null);
+    }
 
     public ModelLevel {
         Objects.requireNonNull(summary, "summary");

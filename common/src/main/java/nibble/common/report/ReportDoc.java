@@ -93,10 +93,18 @@ final class ReportDoc {
             return;
         }
         Summary s = m.summary();
-        d.add(new Para(f("%d sequences of %d tokens (%,d scored positions), evaluation seed %d, %s. "
-                        + "Intervals are 95%% confidence intervals over sequences.", s.sequences(), m.sequenceLength(),
-                s.tokens(), m.seed(), m.calibrationSeed() == null ? "no calibration data"
-                        : "calibration seed " + m.calibrationSeed())));
+        if (m.text() != null) {
+            ModelLevel.Text t = m.text();
+            d.add(new Para(f("%d chunks of %d tokens of %s (%,d tokens in all), by llama-perplexity's protocol: each chunk"
+                            + " scored from position %d on (%,d scored positions)%s. Intervals are 95%% confidence intervals"
+                            + " over chunks.", s.sequences(), t.ctx(), t.input(), t.textTokens(), t.scoredFrom(), s.tokens(),
+                    t.bos() ? ", its first token replaced by BOS" : "")));
+        } else {
+            d.add(new Para(f("%d sequences of %d tokens (%,d scored positions), evaluation seed %d, %s. "
+                            + "Intervals are 95%% confidence intervals over sequences.", s.sequences(), m.sequenceLength(),
+                    s.tokens(), m.seed(), m.calibrationSeed() == null ? "no calibration data"
+                            : "calibration seed " + m.calibrationSeed())));
+        }
         List<List<Object>> rows = new ArrayList<>();
         double ratio = m.perplexityRatio();
         rows.add(List.of("Perplexity", est(s.perplexityP(), "%.4f"), est(s.perplexityQ(), "%.4f"),

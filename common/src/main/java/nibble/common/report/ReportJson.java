@@ -76,6 +76,15 @@ final class ReportJson {
         m.put("seed", ml.seed());
         m.put("calibration_seed", ml.calibrationSeed());
         m.put("sequence_length", ml.sequenceLength());
+        if (ml.text() != null) {
+            ObjectNode t = m.putObject("text");
+            t.put("input", ml.text().input());
+            t.put("protocol", "llama-perplexity");
+            t.put("ctx", ml.text().ctx());
+            t.put("scored_from", ml.text().scoredFrom());
+            t.put("text_tokens", ml.text().textTokens());
+            t.put("bos", ml.text().bos());
+        }
         m.set("perplexity_original", estimate(s.perplexityP()));
         m.set("perplexity_quantized", estimate(s.perplexityQ()));
         m.put("perplexity_ratio", Json.finite(ml.perplexityRatio()));

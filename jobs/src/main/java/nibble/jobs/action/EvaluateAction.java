@@ -30,6 +30,7 @@ import nibble.common.table.ShardPlanner;
 import nibble.common.table.TensorEntry;
 import nibble.jobs.cli.UsageException;
 import nibble.jobs.io.PathOverlap;
+import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.spark.SerializableConf;
@@ -63,11 +64,13 @@ public final class EvaluateAction {
         Manifest original = TensorTable.readManifest(args.original(), spark.sparkContext().hadoopConfiguration());
         Manifest quantized = TensorTable.readManifest(args.quantized(), spark.sparkContext().hadoopConfiguration());
         checkPair(args, original, quantized);
+        TextChunks text = args.text() == null ? null : TextChunks.read(args.original(), original, args.text(), args.ctx(),
+                args.chunks(), spark.sparkContext().hadoopConfiguration());
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
                 reads(args))) {
             List<FilePlan> plans = ShardPlanner.plan(original.tensorInfos(), t -> 48, 64L << 20);
             List<TensorError> tensors = tensorErrors(spark, args, original, quantized, plans, committer);
-            ModelRun model = modelLevel(spark, args, original, notes);
+            ModelRun model = modelLevel(spark, args, original, text, notes);
             EvalReport report = EvalReport.of(args.original(), args.quantized(), recipe(quantized), args.activations(), args.gate(),
                     model.level(), tensors);
             Map<String, byte[]> extra = new LinkedHashMap<>();
@@ -84,6 +87,9 @@ public final class EvaluateAction {
         reads.addAll(PathOverlap.table("--quantized", a.quantized()));
         if (a.data() != null) {
             reads.add(new PathOverlap.Read("--data", a.data()));
+        }
+        if (a.text() != null) {
+            reads.add(new PathOverlap.Read("--text", a.text()));
         }
         return reads;
     }
@@ -139,20 +145,36 @@ public final class EvaluateAction {
     private record ModelRun(ModelLevel level, double seconds) {
     }
 
-    private static ModelRun modelLevel(SparkSession spark, EvaluateArgs a, Manifest original, Notes notes) {
+    private static ModelRun modelLevel(SparkSession spark, EvaluateArgs a, Manifest original, TextChunks text, Notes notes) {
         if (original.architecture() == null) {
             notes.note("evaluate", "no architecture in the manifest: tensor-level evaluation only");
             return new ModelRun(null, 0);
         }
         LlamaConfig config = LlamaConfig.fromArchitecture(original.architecture());
-        List<Tuple2<Long, int[]>> sequences = sequences(spark, a, config);
+        List<Tuple2<Long, int[]>> sequences;
+        int scoredFrom = 0;
+        if (text != null) {
+            sequences = new ArrayList<>();
+            for (int i = 0; i < text.chunks().size(); i++) {
+                sequences.add(new Tuple2<>((long) i, text.chunks().get(i)));
+            }
+            scoredFrom = text.scoredFrom();
+        } else if (a.data() != null) {
+            SampleAction.Sequences given = SampleAction.read(spark, a.data());
+            sequences = given(a, config, given);
+            scoredFrom = given.scoredFrom();
+        } else {
+            sequences = sampled(a, config);
+        }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = a.partitions() > 0 ? a.partitions() : Math.max(1, Math.min(sequences.size(), 4 * jsc.defaultParallelism()));
         SequenceEval eval = new SequenceEval(a.original(), a.quantized(), a.activations(),
-                new SerializableConf(spark.sparkContext().hadoopConfiguration()), a.seed(), a.sequenceLength(), a.temperature());
+                new SerializableConf(spark.sparkContext().hadoopConfiguration()), a.seed(), a.sequenceLength(), a.temperature(),
+                scoredFrom);
         long started = System.nanoTime();
+        List<Tuple2<Long, int[]>> work = sequences;
         List<Tuple2<Long, SequenceStats>> results = new ArrayList<>(JobDescription.run(spark, "model-level evaluation",
-                () -> jsc.parallelize(sequences, partitions).mapPartitions(eval::evaluate).collect()));
+                () -> jsc.parallelize(work, partitions).mapPartitions(eval::evaluate).collect()));
         double seconds = (System.nanoTime() - started) / 1e9;
         results.sort(Comparator.comparingLong(Tuple2::_1));
         List<SequenceStats> stats = new ArrayList<>();
@@ -164,28 +186,35 @@ public final class EvaluateAction {
             System.arraycopy(s.tokenKl(), 0, kl, at, s.tokenKl().length);
             at += s.tokenKl().length;
         }
-        int length = a.data() != null ? stats.stream().mapToInt(s -> s.tokens() + 1).max().orElse(0) : a.sequenceLength();
-        return new ModelRun(new ModelLevel(Summary.of(stats), a.seed(), length, null, KldHistogram.of(kl)), seconds);
+        int length = text != null ? text.ctx()
+                : a.data() != null ? sequences.stream().mapToInt(s -> s._2().length).max().orElse(0) : a.sequenceLength();
+        ModelLevel.Text source = text == null ? null
+                : new ModelLevel.Text(Uris.redact(a.text()), text.ctx(), text.scoredFrom(), text.textTokens(), text.bos());
+        return new ModelRun(new ModelLevel(Summary.of(stats), a.seed(), length, null, KldHistogram.of(kl), source), seconds);
     }
 
-    /** (index, tokens) to evaluate: given by {@code --data}, or (index, null) for each sequence to sample. */
-    private static List<Tuple2<Long, int[]>> sequences(SparkSession spark, EvaluateArgs a, LlamaConfig config) {
-        List<Tuple2<Long, int[]>> out = new ArrayList<>();
-        if (a.data() == null) {
-            if (a.sequenceLength() > config.maxPositions()) {
-                throw new UsageException("--sequence-length " + a.sequenceLength() + " exceeds the model's "
-                        + config.maxPositions() + " positions");
-            }
-            for (long i = 0; i < a.sequences(); i++) {
-                out.add(new Tuple2<>(i, null));
-            }
-            return out;
+    /** (index, null) for each sequence to sample. */
+    private static List<Tuple2<Long, int[]>> sampled(EvaluateArgs a, LlamaConfig config) {
+        if (a.sequenceLength() > config.maxPositions()) {
+            throw new UsageException("--sequence-length " + a.sequenceLength() + " exceeds the model's "
+                    + config.maxPositions() + " positions");
         }
+        List<Tuple2<Long, int[]>> out = new ArrayList<>();
+        for (long i = 0; i < a.sequences(); i++) {
+            out.add(new Tuple2<>(i, null));
+        }
+        return out;
+    }
+
+    /** (index, tokens) given by {@code --data}, checked against the model. */
+    private static List<Tuple2<Long, int[]>> given(EvaluateArgs a, LlamaConfig config, SampleAction.Sequences sequences) {
+        List<Tuple2<Long, int[]>> out = new ArrayList<>();
         long i = 0;
-        for (int[] tokens : SampleAction.read(spark, a.data())) {
-            if (tokens.length < 2 || tokens.length > config.maxPositions()) {
+        int min = sequences.scoredFrom() + 2;
+        for (int[] tokens : sequences.tokens()) {
+            if (tokens.length < min || tokens.length > config.maxPositions()) {
                 throw new InvalidInputException(a.data() + ": sequence " + i + " has " + tokens.length
-                        + " tokens (need 2.." + config.maxPositions() + ")");
+                        + " tokens (need " + min + ".." + config.maxPositions() + ")");
             }
             for (int t : tokens) {
                 if (t < 0 || t >= config.vocabSize()) {

@@ -14,6 +14,8 @@ import nibble.jobs.io.Uris;
  * @param output the report folder
  * @param data evaluation token sequences (Parquet with a {@code tokens} array&lt;int&gt; column, or a
  *        {@code sample} folder), or null to sample {@code sequences} from the original model
+ * @param text evaluation text (UTF-8 text, or Parquet with a {@code text} column) to score by
+ *        llama-perplexity's protocol ({@link TextChunks}), or null; excludes {@code data}
  * @param sequences sequences to sample when there is no {@code data}
  * @param sequenceLength tokens per sampled sequence
  * @param seed the evaluation seed for sampling
@@ -22,11 +24,15 @@ import nibble.jobs.io.Uris;
  * @param gate thresholds the evaluation must meet
  * @param partitions Spark partitions for the sequences (0: four per core)
  * @param overwrite replace a report already at {@code output}
+ * @param ctx tokens per text chunk
+ * @param chunks text chunks to score (0: all the text gives)
  */
 public record EvaluateArgs(String original, String quantized, String output, String data, int sequences, int sequenceLength,
                            long seed, float temperature, ActivationQuant activations, Gate.Thresholds gate, int partitions,
-                           boolean overwrite) {
+                           boolean overwrite, String text, int ctx, int chunks) {
     public static final int DEFAULT_SEQUENCES = 64;
+    /** llama-perplexity's customary context for published perplexities. */
+    public static final int DEFAULT_CTX = 512;
     public static final int DEFAULT_SEQUENCE_LENGTH = 128;
     public static final long DEFAULT_SEED = 1234;
 
@@ -40,9 +46,32 @@ public record EvaluateArgs(String original, String quantized, String output, Str
         Uris.requireNoCredentials("--quantized", quantized);
         Uris.requireNoCredentials("--output", output);
         Uris.requireNoCredentials("--data", data);
+        Uris.requireNoCredentials("--text", text);
+        if (text != null && data != null) {
+            throw new UsageException("--text and --data are mutually exclusive");
+        }
+        requireChunking(ctx, chunks);
         requireSampling(sequences, sequenceLength, temperature);
         if (partitions < 0) {
             throw new UsageException("--partitions must be 0 or positive");
+        }
+    }
+
+    /** Sequences given or sampled, no text. */
+    public EvaluateArgs(String original, String quantized, String output, String data, int sequences, int sequenceLength,
+                        long seed, float temperature, ActivationQuant activations, Gate.Thresholds gate, int partitions,
+                        boolean overwrite) {
+        this(original, quantized, output, data, sequences, sequenceLength, seed, temperature, activations, gate, partitions,
+                overwrite, null, DEFAULT_CTX, 0);
+    }
+
+    /** The checks every action that cuts text into chunks makes of {@code --ctx} and {@code --chunks}. */
+    static void requireChunking(int ctx, int chunks) {
+        if (ctx < 4) {
+            throw new UsageException("--ctx must be at least 4");
+        }
+        if (chunks < 0) {
+            throw new UsageException("--chunks must be positive (default: all)");
         }
     }
 

@@ -1,5 +1,10 @@
 package nibble.jobs.action;
 
-/** What {@link SampleAction} wrote: {@code args.sequences()} sequences of {@code args.sequenceLength()} tokens. */
-public record SampleResult(SampleArgs args) {
+/**
+ * What {@link SampleAction} wrote.
+ *
+ * @param sequences sequences written (sampled, or text chunks)
+ * @param sequenceLength tokens per sequence
+ */
+public record SampleResult(SampleArgs args, int sequences, int sequenceLength) {
 }

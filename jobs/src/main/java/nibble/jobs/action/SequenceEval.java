@@ -33,9 +33,13 @@ final class SequenceEval implements Serializable {
     private final long seed;
     private final int length;
     private final float temperature;
+    private final int scoredFrom;
 
+    /**
+     * @param scoredFrom the first position whose prediction is scored (0: all; text chunks: half the chunk)
+     */
     SequenceEval(String original, String quantized, ActivationQuant activations, SerializableConf conf, long seed,
-                 int length, float temperature) {
+                 int length, float temperature, int scoredFrom) {
         this.original = original;
         this.quantized = quantized;
         this.activations = activations;
@@ -43,6 +47,7 @@ final class SequenceEval implements Serializable {
         this.seed = seed;
         this.length = length;
         this.temperature = temperature;
+        this.scoredFrom = scoredFrom;
     }
 
     /** The seed of sequence {@code index}: a pure function of the evaluation seed. */
@@ -59,7 +64,7 @@ final class SequenceEval implements Serializable {
             Tuple2<Long, int[]> s = sequences.next();
             try {
                 int[] tokens = s._2() != null ? s._2() : Sampler.sample(p, length, sequenceSeed(seed, s._1()), temperature);
-                out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens)));
+                out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens, scoredFrom)));
             } catch (NonFiniteLogitsException e) {
                 throw nonFinite(e.model().equals("quantized") ? quantized : original, s._1(), e);
             }

@@ -1,0 +1,457 @@
+package nibble.common.quant;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link UniformCodec}'s fast path with the Vector API ({@code jdk.incubator.vector}, 256-bit
+ * vectors of 8 lanes): the same per-group steps and helpers as {@link UniformCodec#quantizeScalar},
+ * with vector loops for the min/max scan, the codes and the error-minimising search. Loaded only
+ * when {@link VectorSupport} has found the module.
+ *
+ * <p><b>Same bytes as the reference.</b> Every value that reaches the output is computed by the same
+ * IEEE operations on the same operands as in the scalar code, only several lanes at a time:
+ * <ul>
+ * <li>min/max: the scalar path's int-key scan ({@link RangeScan}), as lane-wise int min/max and a
+ * reduction; min and max are order-free, so the result is the same.
+ * <li>codes: {@code t = x * inv + 1.5*2^23} in float, then the bits of {@code t} clamped as ints to
+ * the bits of {@code 1.5*2^23 + qmin - zp} and {@code 1.5*2^23 + qmax - zp}. For {@code |x * inv|
+ * < 2^22} the bits of {@code t} are those of {@code 1.5*2^23 + rint(x * inv)} (half to even), and
+ * the float-to-bits map is increasing over positive floats while every non-positive {@code t}
+ * clamps to the low end, so this equals the scalar "clamp in float, then round" for every finite
+ * {@code x * inv}. Codes are packed to nibbles with lane shifts and an OR-reduction (order-free).
+ * <li>the MSE search: see {@link #search}.
+ * </ul>
+ */
+final class UniformVector {
+    private UniformVector() {
+    }
+
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_256;
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_256;
+    static final int LANES = 8;
+    /** Lane {@code i}'s shift to its nibble of a packed int: element {@code 2j} low, {@code 2j+1} high nibble of byte {@code j}. */
+    private static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(IS, new int[] {0, 4, 8, 12, 16, 20, 24, 28}, 0);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final float MAGIC = UniformCodec.MAGIC;
+    private static final int MAGIC_BITS = UniformCodec.MAGIC_BITS;
+    /** Candidates of the MSE search, padded to whole vectors. */
+    static final int CANDIDATES = Quantizer.CLIP_RATIOS.length;
+    static final int PADDED = (CANDIDATES + 2 * LANES - 1) / (2 * LANES) * (2 * LANES);
+
+    /**
+     * The vector shape, or null when this machine's preferred vectors are narrower than 256 bits (a
+     * 256-bit species would then run in Java code, far slower than the scalar path).
+     */
+    static String shape() {
+        if (FloatVector.SPECIES_PREFERRED.vectorBitSize() < 256) {
+            return null;
+        }
+        return FS.vectorBitSize() + "-bit, " + LANES + " float lanes";
+    }
+
+    static QuantizedRow quantize(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        Scheme s = layout.scheme();
+        int qmin = s.qmin();
+        int qmax = s.qmax();
+        int bias = layout.codeBias();
+        boolean nibbles = s.bits() == 4;
+        boolean tensorRange = s.granularity() == Granularity.TENSOR;
+        boolean mse = s.range() == RangeMethod.MSE;
+        byte[] codes = layout.newCodes();
+        byte[] scales = layout.newScales();
+        byte[] zeros = layout.newZeros();
+        RangeScan scan = new RangeScan();
+        Candidates cands = mse ? new Candidates() : null;
+        int groups = layout.groupCount();
+        int len = layout.groupLength();
+        for (int g = 0; g < groups; g++) {
+            int from = layout.groupStart(g);
+            int to = Math.min(from + len, x.length);
+            float gmin = 0f;
+            float gmax = 0f;
+            if (from < to) {
+                scan(x, from, to, scan);
+                if (scan.nan || scan.min == Float.NEGATIVE_INFINITY || scan.max == Float.POSITIVE_INFINITY) {
+                    Quantizer.requireFinite(tensor, row, x);
+                }
+                gmin = scan.min;
+                gmax = scan.max;
+            }
+            float lo;
+            float hi;
+            boolean constant = false;
+            if (tensorRange) {
+                lo = clip.min();
+                hi = clip.max();
+            } else {
+                lo = Math.min(gmin, 0f);
+                hi = Math.max(gmax, 0f);
+                if (clip != null) {
+                    lo = Math.max(lo, clip.min());
+                    hi = Math.min(hi, clip.max());
+                }
+                constant = gmin == gmax && gmin != 0f && (hi == gmax || lo == gmin);
+            }
+            float scale = UniformCodec.scale(s, lo, hi, constant);
+            if (!Float.isFinite(scale)) {
+                throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, s.scaleFormat());
+            }
+            int zp = UniformCodec.zeroPoint(s, lo, scale);
+            if (mse && (lo != 0f || hi != 0f)) { // an all-zero group: every candidate's error is 0, the first wins
+                int k = search(x, from, to, s, lo, hi, constant, cands);
+                scale = cands.scale[k];
+                zp = cands.zp[k];
+            }
+            if (nibbles) {
+                encodePacked(x, from, to, scale, zp, qmin, qmax, bias, codes);
+            } else {
+                encode(x, from, to, scale, zp, qmin, qmax, codes);
+            }
+            layout.putScale(scales, g, scale);
+            if (zeros != null) {
+                layout.putZeroPoint(zeros, g, zp);
+            }
+        }
+        return new QuantizedRow(codes, scales, zeros);
+    }
+
+    /** {@link RangeScan#run} with lane-wise int min/max over the same keys. */
+    static void scan(float[] x, int from, int to, RangeScan out) {
+        int mn = Integer.MAX_VALUE;
+        int mx = Integer.MIN_VALUE;
+        int i = from;
+        if (to - from >= LANES) {
+            IntVector vmn = IntVector.broadcast(IS, Integer.MAX_VALUE);
+            IntVector vmx = IntVector.broadcast(IS, Integer.MIN_VALUE);
+            for (; i + LANES <= to; i += LANES) {
+                IntVector b = FloatVector.fromArray(FS, x, i).reinterpretAsInts();
+                IntVector k = b.lanewise(VectorOperators.XOR, b.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7fffffff));
+                vmn = vmn.min(k);
+                vmx = vmx.max(k);
+            }
+            mn = vmn.reduceLanes(VectorOperators.MIN);
+            mx = vmx.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < to; i++) {
+            int k = RangeScan.key(Float.floatToRawIntBits(x[i]));
+            mn = Math.min(mn, k);
+            mx = Math.max(mx, k);
+        }
+        out.finish(mn, mx);
+    }
+
+    /** 8-bit codes, one byte each: {@link UniformCodec#encode} eight at a time. */
+    static void encode(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, byte[] out) {
+        float inv = UniformCodec.inverse(scale);
+        FloatVector vinv = FloatVector.broadcast(FS, inv);
+        IntVector lo = IntVector.broadcast(IS, MAGIC_BITS + qmin - zp);
+        IntVector hi = IntVector.broadcast(IS, MAGIC_BITS + qmax - zp);
+        int add = zp - MAGIC_BITS;
+        int i = from;
+        for (; i + LANES <= to; i += LANES) {
+            IntVector c = FloatVector.fromArray(FS, x, i).mul(vinv).add(MAGIC).reinterpretAsInts().max(lo).min(hi).add(add);
+            ((ByteVector) c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_64, 0)).intoArray(out, i);
+        }
+        if (i < to) {
+            UniformCodec.encode(x, i, to, scale, zp, qmin, qmax, out);
+        }
+    }
+
+    /** 4-bit codes straight into the packed row: {@link UniformCodec#encodePacked}, eight codes (four bytes) at a time. */
+    static void encodePacked(float[] x, int from, int to, float scale, int zp, int qmin, int qmax, int bias, byte[] out) {
+        float inv = UniformCodec.inverse(scale);
+        int i = from;
+        if ((i & 1) == 1 && i < to) { // a group starting on a high nibble
+            UniformCodec.encodePacked(x, i, i + 1, scale, zp, qmin, qmax, bias, out);
+            i++;
+        }
+        FloatVector vinv = FloatVector.broadcast(FS, inv);
+        IntVector lo = IntVector.broadcast(IS, MAGIC_BITS + qmin - zp);
+        IntVector hi = IntVector.broadcast(IS, MAGIC_BITS + qmax - zp);
+        int add = zp + bias - MAGIC_BITS;
+        for (; i + LANES <= to; i += LANES) {
+            IntVector c = FloatVector.fromArray(FS, x, i).mul(vinv).add(MAGIC).reinterpretAsInts().max(lo).min(hi).add(add);
+            INT_LE.set(out, i >> 1, c.lanewise(VectorOperators.LSHL, NIBBLE_SHIFTS).reduceLanes(VectorOperators.OR));
+        }
+        if (i < to) {
+            UniformCodec.encodePacked(x, i, to, scale, zp, qmin, qmax, bias, out);
+        }
+    }
+
+    /** The MSE search's candidates for one group: stored scale, zero-point, and the lanes' operands. */
+    static final class Candidates {
+        final float[] scale = new float[PADDED];
+        final int[] zp = new int[PADDED];
+        final float[] inv = new float[PADDED];
+        final int[] loBits = new int[PADDED];
+        final int[] hiBits = new int[PADDED];
+        final float[] err = new float[PADDED];
+    }
+
+    /**
+     * The error-minimising search: the index into {@link Quantizer#CLIP_RATIOS} of the candidate the
+     * reference keeps (its least squared error in double, summed in element order, the first on
+     * ties), found without computing that double sum for most candidates.
+     *
+     * <p>Each lane is one candidate (26, in blocks of 8): for every element the lanes quantize it
+     * with their own scale, exactly as the reference does (so each candidate's reconstruction {@code
+     * xr} is the reference's, bit for bit), and add {@code (x - xr)^2} to float accumulators. That
+     * float error {@code E'} differs from the reference's double error {@code E} by at most {@code
+     * delta = (n+4) 2^-22 E' + (n+4) 2^-146}: {@code x - xr} is exact in double and one rounding off
+     * in float (also as one fused multiply-add when the scale is F16, since {@code code * scale} is
+     * then exact), the fused multiply-adds of the sum round once per element, in whatever order, the
+     * double sum is within {@code (n+1) 2^-53} of exact, and the absolute term covers float
+     * underflow; the bound is four times that. So {@code U = min(E' + delta)} bounds the chosen
+     * candidate's {@code E} from above, and a candidate whose {@code E' - delta} exceeds {@code U}
+     * can neither be the choice nor tie with it.
+     *
+     * <p>Pruning: before a block of 8 candidates after the first is evaluated, its lanes compute the
+     * error of the group's two extreme elements alone, less a margin for float rounding: a lower
+     * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
+     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far).
+     * Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
+     * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
+     * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
+     * grows loose) take that exact path for every candidate.
+     */
+    static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, Candidates c) {
+        int qmin = s.qmin();
+        int qmax = s.qmax();
+        boolean f16 = s.scaleFormat() == ScaleFormat.F16;
+        if (!s.symmetric() || !symmetricCandidates(s, f16, lo, hi, c)) {
+            scalarCandidates(s, f16, lo, hi, constant, c);
+        }
+        int n = to - from;
+        if (n > (1 << 20)) {
+            return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
+        }
+        float xa = x[from]; // the group's extremes, for the pruning bound
+        float xb = x[from];
+        for (int i = from + 1; i < to; i++) {
+            xa = x[i] < xa ? x[i] : xa;
+            xb = x[i] > xb ? x[i] : xb;
+        }
+        boolean two = xa != xb;
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector va = FloatVector.broadcast(FS, xa);
+        FloatVector vb = FloatVector.broadcast(FS, xb);
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        double upper = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < PADDED; k += LANES) {
+            FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
+            FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
+            IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
+            IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
+            if (k > 0 && upper < 0x1p126) {
+                FloatVector qa = va.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector da = va.add(qa.mul(nsc));
+                FloatVector bound = da.mul(da);
+                if (two) {
+                    FloatVector qb = vb.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector db = vb.add(qb.mul(nsc));
+                    bound = db.fma(db, bound);
+                }
+                // E >= fl(da^2) + fl(db^2) less 2^-52 relative; the float bound is within 4 roundings (2^-22) of that
+                if (bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, Math.nextUp((float) upper)).or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
+                    continue;
+                }
+            }
+            FloatVector acc0 = FloatVector.zero(FS);
+            FloatVector acc1 = FloatVector.zero(FS);
+            int i = from;
+            if (f16) {
+                for (; i + 1 < to; i += 2) {
+                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector d0 = q0.fma(nsc, x0);
+                    FloatVector d1 = q1.fma(nsc, x1);
+                    acc0 = d0.fma(d0, acc0);
+                    acc1 = d1.fma(d1, acc1);
+                }
+            } else {
+                for (; i + 1 < to; i += 2) {
+                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                    FloatVector d0 = x0.add(q0.mul(nsc));
+                    FloatVector d1 = x1.add(q1.mul(nsc));
+                    acc0 = d0.fma(d0, acc0);
+                    acc1 = d1.fma(d1, acc1);
+                }
+            }
+            if (i < to) {
+                FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector d0 = x0.add(q0.mul(nsc));
+                acc0 = d0.fma(d0, acc0);
+            }
+            acc0.add(acc1).intoArray(c.err, k);
+            int last = Math.min(CANDIDATES, k + LANES);
+            for (int j = k; j < last; j++) {
+                double e = c.err[j];
+                upper = Math.min(upper, e + e * rel + abs);
+            }
+        }
+        for (int k = CANDIDATES; k < PADDED; k++) {
+            c.err[k] = Float.POSITIVE_INFINITY;
+        }
+        return choose(x, from, to, c, qmin, qmax, null);
+    }
+
+    /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
+    private static void scalarCandidates(Scheme s, boolean f16, float lo, float hi, boolean constant, Candidates c) {
+        int qmin = s.qmin();
+        int qmax = s.qmax();
+        for (int k = 0; k < CANDIDATES; k++) {
+            float r = Quantizer.CLIP_RATIOS[k];
+            float sc = candidateScale(s, f16, lo * r, hi * r, constant);
+            int zp = s.symmetric() ? 0 : UniformCodec.zeroPoint(s, lo * r, sc);
+            c.scale[k] = sc;
+            c.zp[k] = zp;
+            c.inv[k] = UniformCodec.inverse(sc);
+            c.loBits[k] = MAGIC_BITS + qmin - zp;
+            c.hiBits[k] = MAGIC_BITS + qmax - zp;
+        }
+        for (int k = CANDIDATES; k < PADDED; k++) { // padding lanes repeat candidate 0; their errors are set to +inf
+            c.scale[k] = c.scale[0];
+            c.zp[k] = c.zp[0];
+            c.inv[k] = c.inv[0];
+            c.loBits[k] = c.loBits[0];
+            c.hiBits[k] = c.hiBits[0];
+        }
+    }
+
+    private static final float[] RATIOS = java.util.Arrays.copyOf(Quantizer.CLIP_RATIOS, PADDED); // padding ratios 0: never read
+
+    /**
+     * Symmetric candidates eight at a time: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
+     * m * -2^-(b-1) + 0}, F16 rounding by bit arithmetic (round the mantissa to 10 bits, half to even),
+     * valid while every scale is in F16's normal range below 2^15: the same floats as {@link
+     * UniformCodec#scale}. Returns false (nothing usable written) otherwise.
+     */
+    private static boolean symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
+        float step = s.bits() == 4 ? -0.125f : -0.0078125f;
+        IntVector loBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmin());
+        IntVector hiBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmax());
+        for (int k = 0; k < PADDED; k += LANES) {
+            FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
+            FloatVector h = r.mul(hi);
+            FloatVector l = r.mul(lo);
+            FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
+            FloatVector v = m.mul(step).add(0f);
+            if (f16) {
+                IntVector b = v.reinterpretAsInts();
+                IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
+                if (k < CANDIDATES && !e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).allTrue()) {
+                    if (k + LANES <= CANDIDATES) {
+                        return false;
+                    }
+                    for (int j = k; j < CANDIDATES; j++) { // the last block: only the real candidates must be normal
+                        int ej = (Float.floatToRawIntBits(v.lane(j - k)) >>> 23) & 0xff;
+                        if (ej < 113 || ej > 141) {
+                            return false;
+                        }
+                    }
+                }
+                IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
+                v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
+            }
+            FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
+            inv = inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+            v.intoArray(c.scale, k);
+            inv.intoArray(c.inv, k);
+            loBits.intoArray(c.loBits, k);
+            hiBits.intoArray(c.hiBits, k);
+        }
+        java.util.Arrays.fill(c.zp, 0);
+        return true;
+    }
+
+    /** {@link UniformCodec#scale}, with F16 rounding done by bit arithmetic in F16's normal range (the same result). */
+    private static float candidateScale(Scheme s, boolean f16, float lo, float hi, boolean constant) {
+        float v;
+        if (s.symmetric()) {
+            float m = hi >= -lo ? hi : lo;
+            v = m * (s.bits() == 4 ? -0.125f : -0.0078125f) + 0f;
+        } else {
+            v = constant ? Math.max(-lo, hi) : (hi - lo) / s.qmax();
+        }
+        if (!f16) {
+            return v;
+        }
+        int b = Float.floatToRawIntBits(v);
+        int e = (b >>> 23) & 0xff;
+        if (e >= 113 && e <= 141) { // |v| in [2^-14, 2^15): F16 normal, no overflow: round the mantissa to 10 bits, half to even
+            return Float.intBitsToFloat((b + 0xfff + ((b >>> 13) & 1)) & 0xffffe000);
+        }
+        return ScaleFormat.F16.round(v);
+    }
+
+    /**
+     * Picks the reference's candidate from the float errors in {@code c.err}, as {@link #search}
+     * describes; the exact errors are {@link UniformCodec#error}'s, or {@code table}'s when not null.
+     */
+    static int choose(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table) {
+        int n = to - from;
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        double upper = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < CANDIDATES; k++) {
+            double e = c.err[k];
+            upper = Math.min(upper, e + e * rel + abs);
+        }
+        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
+            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
+        }
+        int first = -1;
+        int left = 0;
+        for (int k = 0; k < CANDIDATES; k++) {
+            double e = c.err[k];
+            if (e - e * rel - abs <= upper) {
+                if (first < 0) {
+                    first = k;
+                }
+                left++;
+            }
+        }
+        return left == 1 ? first : exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
+    }
+
+    /**
+     * The reference's choice among the candidates still in the running ({@code err[k] - delta <=
+     * upper}; every candidate when {@code err} is null): their double errors in element order, the
+     * first least.
+     */
+    private static int exactChoice(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table, float[] err,
+            double upper) {
+        int n = to - from;
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        int best = -1;
+        double bestErr = Double.POSITIVE_INFINITY;
+        for (int k = 0; k < CANDIDATES; k++) {
+            if (err != null && err[k] - err[k] * rel - abs > upper) {
+                continue;
+            }
+            double e = table == null ? UniformCodec.error(x, from, to, c.scale[k], c.zp[k], qmin, qmax) : table.error(x, from, to, c.scale[k]);
+            if (best < 0 || e < bestErr) {
+                best = k;
+                bestErr = e;
+            }
+        }
+        return best;
+    }
+}

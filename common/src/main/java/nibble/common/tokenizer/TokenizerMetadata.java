@@ -1,0 +1,148 @@
+package nibble.common.tokenizer;
+
+import java.util.List;
+import java.util.Map;
+import nibble.common.InvalidInputException;
+
+/**
+ * The GGUF {@code tokenizer.ggml.*} keys of a table's manifest, read and bounded: the manifest is
+ * input, so every value's type, count and range is checked before anything is built.
+ *
+ * @param where the table, for error messages
+ * @param model {@code tokenizer.ggml.model}
+ * @param pre {@code tokenizer.ggml.pre}
+ * @param tokens {@code tokenizer.ggml.tokens}, id order
+ * @param types {@code tokenizer.ggml.token_type} (llama.cpp's {@code LLAMA_TOKEN_TYPE_*}), or null
+ * @param merges {@code tokenizer.ggml.merges}, rank order
+ * @param bos the BOS id ({@code bos_token_id}, default as llama.cpp's for the model)
+ * @param eos the EOS id
+ * @param addBos {@code add_bos_token}, default as llama.cpp's for the pre-tokenizer
+ * @param addEos {@code add_eos_token}, default false
+ */
+record TokenizerMetadata(String where, String model, String pre, List<String> tokens, int[] types, List<String> merges,
+                         int bos, int eos, boolean addBos, boolean addEos) {
+    /** Most tokens accepted (the largest vocabularies in use hold about 260,000). */
+    static final int MAX_TOKENS = 1 << 22;
+    /** Most merges accepted. */
+    static final int MAX_MERGES = 1 << 22;
+    /** Longest token or merge accepted, in chars. */
+    static final int MAX_TOKEN_CHARS = 1 << 16;
+    static final String PREFIX = "tokenizer.ggml.";
+    /** llama.cpp's BPE defaults when the keys are absent. */
+    private static final int GPT2_DEFAULT_BOS = 11;
+
+    static TokenizerMetadata parse(String where, Map<String, Object> m) {
+        if (m == null || m.isEmpty()) {
+            throw new InvalidInputException(where + ": the table carries no tokenizer (no source.tokenizer in its manifest)");
+        }
+        String model = string(where, m, "model", true);
+        if (!"gpt2".equals(model)) {
+            throw new InvalidInputException(where + ": tokenizer model '" + model + "' (tokenizer.ggml.model) is not supported;"
+                    + " Nibble tokenizes 'gpt2' (byte-level BPE)");
+        }
+        String pre = string(where, m, "pre", false);
+        PreTokenizer kind = PreTokenizer.forName(pre);
+        if (kind == null) {
+            throw new InvalidInputException(where + ": pre-tokenizer " + (pre == null ? "(none)" : "'" + pre + "'")
+                    + " (tokenizer.ggml.pre) is not supported; Nibble knows " + String.join(", ", PreTokenizer.names()));
+        }
+        List<String> tokens = strings(where, m, "tokens", MAX_TOKENS, true);
+        if (tokens.isEmpty()) {
+            throw new InvalidInputException(where + ": tokenizer.ggml.tokens is empty");
+        }
+        List<String> merges = strings(where, m, "merges", MAX_MERGES, true);
+        int[] types = null;
+        Object t = m.get(PREFIX + "token_type");
+        if (t != null) {
+            List<?> list = list(where, "token_type", t, MAX_TOKENS);
+            if (list.size() != tokens.size()) {
+                throw new InvalidInputException(where + ": tokenizer.ggml.token_type holds " + list.size() + " values for "
+                        + tokens.size() + " tokens");
+            }
+            types = new int[list.size()];
+            for (int i = 0; i < types.length; i++) {
+                types[i] = (int) integer(where, "token_type[" + i + "]", list.get(i), 0, 6);
+            }
+        }
+        int bos = id(where, m, "bos_token_id", GPT2_DEFAULT_BOS, tokens.size());
+        int eos = id(where, m, "eos_token_id", GPT2_DEFAULT_BOS, tokens.size());
+        boolean addBos = bool(where, m, "add_bos_token", kind.addsBosByDefault());
+        boolean addEos = bool(where, m, "add_eos_token", false);
+        return new TokenizerMetadata(where, model, pre, tokens, types, merges, bos, eos, addBos, addEos);
+    }
+
+    Tokenizer build() {
+        return new BpeTokenizer(this, PreTokenizer.forName(pre));
+    }
+
+    private static String string(String where, Map<String, Object> m, String key, boolean required) {
+        Object v = m.get(PREFIX + key);
+        if (v == null) {
+            if (required) {
+                throw new InvalidInputException(where + ": the tokenizer has no " + PREFIX + key);
+            }
+            return null;
+        }
+        if (!(v instanceof String s) || s.length() > MAX_TOKEN_CHARS) {
+            throw new InvalidInputException(where + ": " + PREFIX + key + " is not a string of at most " + MAX_TOKEN_CHARS
+                    + " chars");
+        }
+        return s;
+    }
+
+    private static List<?> list(String where, String key, Object v, int max) {
+        if (!(v instanceof List<?> list)) {
+            throw new InvalidInputException(where + ": " + PREFIX + key + " is not an array");
+        }
+        if (list.size() > max) {
+            throw new InvalidInputException(where + ": " + PREFIX + key + " holds " + list.size() + " values, more than the "
+                    + max + " accepted");
+        }
+        return list;
+    }
+
+    private static List<String> strings(String where, Map<String, Object> m, String key, int max, boolean required) {
+        Object v = m.get(PREFIX + key);
+        if (v == null) {
+            if (required) {
+                throw new InvalidInputException(where + ": the tokenizer has no " + PREFIX + key);
+            }
+            return List.of();
+        }
+        List<?> list = list(where, key, v, max);
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof String s) || s.length() > MAX_TOKEN_CHARS) {
+                throw new InvalidInputException(where + ": " + PREFIX + key + "[" + i + "] is not a string of at most "
+                        + MAX_TOKEN_CHARS + " chars");
+            }
+        }
+        @SuppressWarnings("unchecked")
+        List<String> strings = (List<String>) list;
+        return strings;
+    }
+
+    private static long integer(String where, String key, Object v, long min, long max) {
+        if (v instanceof Number n && (n instanceof Integer || n instanceof Long || n instanceof Short || n instanceof Byte
+                || n instanceof java.math.BigInteger) && n.longValue() >= min && n.longValue() <= max
+                && !(n instanceof java.math.BigInteger b && b.bitLength() > 63)) {
+            return n.longValue();
+        }
+        throw new InvalidInputException(where + ": " + PREFIX + key + " is " + v + ", not an integer in " + min + ".." + max);
+    }
+
+    private static int id(String where, Map<String, Object> m, String key, int fallback, int size) {
+        Object v = m.get(PREFIX + key);
+        return v == null ? fallback : (int) integer(where, key, v, 0, size - 1);
+    }
+
+    private static boolean bool(String where, Map<String, Object> m, String key, boolean fallback) {
+        Object v = m.get(PREFIX + key);
+        if (v == null) {
+            return fallback;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        throw new InvalidInputException(where + ": " + PREFIX + key + " is " + v + ", not true or false");
+    }
+}

@@ -1,0 +1,232 @@
+package nibble.common.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
+import nibble.common.InvalidInputException;
+
+/**
+ * The Vector API paths ({@link UniformVector}, {@link TableVector}) against the reference and the
+ * scalar fast path: the same bytes for every scheme on random rows of ragged lengths, rows on a
+ * power-of-two grid (rounding ties in codes, zero-points and MSE errors), zeros of both signs,
+ * constant rows, huge and tiny values (F16 scales overflowing or going subnormal) and rows mixing
+ * both, and the same exception for the same bad row. Surefire runs with {@code
+ * --add-modules=jdk.incubator.vector} (the parent POM's {@code spark.jvm.flags}), so the first test
+ * fails if the vector paths would silently not run.
+ */
+class VectorKernelsTest {
+
+    @Test
+    void vectorPathsRunInTheTestJvm() {
+        assertTrue(VectorSupport.modulePresent(), "surefire's argLine must add " + VectorSupport.MODULE);
+        assertTrue(VectorSupport.enabled(), VectorSupport.describe());
+    }
+
+    @Test
+    void uniformVectorPathGivesTheReferenceBytes() {
+        assertTrue(agree(Codebook.UNIFORM, 60, 11) > 7000);
+    }
+
+    @Test
+    void nf4VectorPathGivesTheReferenceBytes() {
+        assertTrue(agree(Codebook.NF4, 400, 12) > 2500);
+    }
+
+    @Test
+    void log2VectorPathGivesTheReferenceBytes() {
+        assertTrue(agree(Codebook.LOG2, 400, 13) > 2500);
+    }
+
+    @Test
+    void mseSearchAgreesOnLongChannelsAndNearTies() {
+        SplittableRandom r = new SplittableRandom(14);
+        List<Scheme> schemes = new ArrayList<>();
+        for (int bits : new int[] {4, 8}) {
+            for (boolean sym : new boolean[] {true, false}) {
+                schemes.add(Scheme.channel(bits, sym).withRange(RangeMethod.MSE));
+                schemes.add(Scheme.group(bits, sym, 32).withRange(RangeMethod.MSE));
+            }
+        }
+        schemes.add(Scheme.group(4, true, 32).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE));
+        schemes.add(Scheme.channel(4, true).withCodebook(Codebook.LOG2).withRange(RangeMethod.MSE));
+        for (int t = 0; t < 400; t++) {
+            Scheme s = schemes.get(t % schemes.size());
+            int n = t % 3 == 0 ? 4096 + r.nextInt(3) : 1 + r.nextInt(300);
+            float[] x;
+            switch (t % 4) {
+                case 0 -> x = Rows.grid(r, n);
+                case 1 -> {
+                    // few distinct values: many candidates give the same codes, so errors tie exactly
+                    x = new float[n];
+                    for (int i = 0; i < n; i++) {
+                        x[i] = (r.nextInt(5) - 2) * 0.25f;
+                    }
+                }
+                case 2 -> x = Rows.studentT(r, n, 2, 1e-3);
+                default -> x = Rows.gaussian(r, n, 0.05);
+            }
+            assertSame(s, x, null, "row " + t);
+        }
+    }
+
+    @Test
+    void tableBoundariesReproduceTheScalarNearestEntry() {
+        SplittableRandom r = new SplittableRandom(15);
+        for (TableCodec t : List.of(Nf4.CODEC, Log2Code.CODEC)) {
+            float[] b = t.boundaries();
+            float[] sorted = t.sorted();
+            assertEquals(sorted.length - 1, b.length);
+            List<Float> probes = new ArrayList<>();
+            for (float f : b) {
+                probes.add(f);
+            }
+            for (float f : sorted) {
+                probes.add(f);
+            }
+            for (float p : probes) {
+                float f = p;
+                float g = p;
+                for (int k = 0; k < 2000; k++) {
+                    check(t, f);
+                    check(t, g);
+                    f = Math.nextUp(f);
+                    g = Math.nextDown(g);
+                }
+            }
+            for (int k = 0; k < 300_000; k++) {
+                check(t, (float) (r.nextDouble() * 2.4 - 1.2));
+                check(t, Float.intBitsToFloat(r.nextInt()));
+            }
+            check(t, 0f);
+            check(t, -0f);
+            check(t, Float.MAX_VALUE);
+            check(t, -Float.MAX_VALUE);
+        }
+    }
+
+    /** The boundary count of {@link TableVector}'s lanes, in scalar form, against {@link TableCodec#nearest}. */
+    private static void check(TableCodec t, float v) {
+        if (Float.isNaN(v)) {
+            return;
+        }
+        int j = 0;
+        for (float b : t.boundaries()) {
+            j += v >= b ? 1 : 0;
+        }
+        assertEquals(t.nearest(v), t.sortedCode()[j], "at " + v);
+    }
+
+    @Test
+    void badRowsGiveTheSameErrorOnEveryPath() {
+        for (Scheme s : List.of(Scheme.group(4, true, 32), Scheme.group(8, false, 16).withRange(RangeMethod.MSE),
+                Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE))) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e30f}) {
+                float[] x = Rows.gaussian(new SplittableRandom(16), 100, 0.1);
+                x[77] = bad;
+                String ref = message(() -> Quantizer.quantizeReference("w", 5, x, s, null));
+                assertEquals(ref, message(() -> Quantizer.quantizeScalar("w", 5, x, s, null)), s + " " + bad);
+                assertEquals(ref, message(() -> Quantizer.quantizeVector("w", 5, x, s, null)), s + " " + bad);
+            }
+        }
+    }
+
+    private static String message(Runnable r) {
+        return assertThrows(InvalidInputException.class, r::run).getMessage();
+    }
+
+    /** Quantizes rows under every scheme of codebook {@code cb} on all three paths; returns the row count. */
+    private static int agree(Codebook cb, int rowsPerScheme, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int rows = 0;
+        for (Scheme s : QuantizerTest.allSchemes()) {
+            if (s.codebook() != cb) {
+                continue;
+            }
+            for (int t = 0; t < rowsPerScheme; t++) {
+                int n = switch (r.nextInt(4)) {
+                    case 0 -> 1 + r.nextInt(17);
+                    case 1 -> 8 * (1 + r.nextInt(40)); // whole vectors
+                    default -> 1 + r.nextInt(700);
+                };
+                float[] x = row(r, t, n);
+                Clip clip = null;
+                if (s.granularity() == Granularity.TENSOR || s.range() == RangeMethod.PERCENTILE || r.nextInt(4) == 0) {
+                    float a = nibble.common.stats.ChannelStats.of(x).p999Abs() * (float) (0.3 + r.nextDouble());
+                    if (a > 0 && Float.isFinite(a)) {
+                        clip = r.nextBoolean() ? Clip.abs(a) : new Clip(-a, 0.7f * a);
+                    } else if (s.granularity() == Granularity.TENSOR || s.range() == RangeMethod.PERCENTILE) {
+                        clip = Clip.abs(1f);
+                    }
+                }
+                assertSame(s, x, clip, "row " + t);
+                rows++;
+            }
+        }
+        return rows;
+    }
+
+    private static float[] row(SplittableRandom r, int t, int n) {
+        float[] x = switch (t % 9) {
+            case 0 -> Rows.grid(r, n); // rounding ties
+            case 1 -> new float[n]; // zeros
+            case 2 -> {
+                float[] z = new float[n];
+                for (int i = 0; i < n; i++) {
+                    z[i] = r.nextBoolean() ? -0f : 0f;
+                }
+                z[r.nextInt(n)] = (float) Rows.gauss(r) * 0.1f;
+                yield z;
+            }
+            case 3 -> {
+                float[] c = new float[n];
+                Arrays.fill(c, (float) ((r.nextBoolean() ? 1 : -1) * Math.pow(10, -6 + 8 * r.nextDouble())));
+                yield c;
+            }
+            case 4 -> Rows.gaussian(r, n, Math.pow(10, -12 + 6 * r.nextDouble())); // tiny: F16 scales subnormal or zero
+            case 5 -> Rows.studentT(r, n, 2, 3e3); // huge: F16 scales may overflow
+            case 6 -> {
+                float[] m = Rows.gaussian(r, n, 1e-6); // tiny values beside a few large ones
+                for (int k = 0; k < 3; k++) {
+                    m[r.nextInt(n)] = (float) (Rows.gauss(r) * 1e3);
+                }
+                yield m;
+            }
+            case 7 -> Rows.studentT(r, n, 3, Math.pow(10, -3 + 3 * r.nextDouble()));
+            default -> Rows.gaussian(r, n, 0.05);
+        };
+        if (r.nextInt(5) == 0) {
+            for (int i = 0; i < n; i++) {
+                x[i] = Math.abs(x[i]) + (r.nextBoolean() ? 0.01f : 0f);
+            }
+        }
+        return x;
+    }
+
+    /** Reference, scalar and vector give the same bytes (or the same error message), and the same floats back. */
+    private static void assertSame(Scheme s, float[] x, Clip clip, String what) {
+        String label = s + " " + what + " length " + x.length;
+        QuantizedRow ref;
+        try {
+            ref = Quantizer.quantizeReference("t", 1, x, s, clip);
+        } catch (InvalidInputException e) {
+            assertEquals(e.getMessage(), message(() -> Quantizer.quantizeScalar("t", 1, x, s, clip)), label);
+            assertEquals(e.getMessage(), message(() -> Quantizer.quantizeVector("t", 1, x, s, clip)), label);
+            return;
+        }
+        QuantizedRow scalar = Quantizer.quantizeScalar("t", 1, x, s, clip);
+        QuantizedRow vector = Quantizer.quantizeVector("t", 1, x, s, clip);
+        assertArrayEquals(ref.scales(), vector.scales(), label + ": scales");
+        assertArrayEquals(ref.zeros(), vector.zeros(), label + ": zeros");
+        assertArrayEquals(ref.codes(), vector.codes(), label + ": codes");
+        assertEquals(ref, scalar, label + ": scalar");
+    }
+}

@@ -1,0 +1,152 @@
+package nibble.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import nibble.common.eval.Divergence;
+import nibble.common.model.ActivationQuant;
+import nibble.common.model.LlamaModel;
+import nibble.jobs.model.TableModels;
+
+/**
+ * llama.cpp itself (llama-cpp-python) judges what {@code nibble export} writes for the
+ * real SmolLM2-135M model: it loads the files, its logits for a Nibble-quantized model agree with
+ * Nibble's runtime on the same table, and in a head-to-head on the evaluation text (llama-perplexity's
+ * protocol, llama.cpp scoring every model) Nibble's error-minimising int4 recipe exported as Q4_0 is no
+ * worse than llama.cpp's own Q4_0 quantization of the same F32 model.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LlamaCppRefereeTest {
+    /** Tokens whose logits are compared. */
+    private static final int LOGIT_TOKENS = 48;
+    private static final String CTX = "256";
+    private static final String CHUNKS = "6";
+
+    Path dir;
+    Path table;
+    Path f32;
+
+    @BeforeAll
+    void export(@TempDir Path tmp) throws Exception {
+        dir = tmp;
+        Path source = GgufShardTest.smolLm2();
+        GgufShardTest.requireOrSkip(source == null ? "SmolLM2 GGUF absent (.ci/venv installs it)" : null);
+        GgufShardTest.requireOrSkip(Files.isExecutable(GgufShardTest.venvPython()) ? null : "no .venv");
+        table = dir.resolve("smollm2");
+        run("shard", "--input", source.toString(), "--output", table.toString());
+        f32 = dir.resolve("f32.gguf");
+        run("export", "--input", table.toString(), "--output", f32.toString());
+    }
+
+    @Test
+    void llamaCppLogitsAgreeWithNibblesRuntime() throws Exception {
+        double[] dense = compareLogits(f32, table, "F32");
+        // Same weights, same float math up to summation order and llama.cpp's F16 attention paths.
+        assertTrue(dense[1] < 1e-4, "F32: mean KLD between llama.cpp's and Nibble's logits: " + dense[1]);
+        Path q = quantizeAndExport("int4-g32");
+        double[] q4 = compareLogits(Path.of(q + ".gguf"), q, "int4-g32 as Q4_0/Q8_0");
+        // llama.cpp also rounds each Q4_0/Q8_0 layer's input to Q8_0 blocks before the dot product; Nibble keeps it float.
+        assertTrue(q4[1] < 1e-2, "Q4_0: mean KLD between llama.cpp's and Nibble's logits: " + q4[1]);
+    }
+
+    /** Max |logit difference| and mean KLD(llama.cpp ‖ Nibble) over the first tokens of the evaluation text. */
+    private double[] compareLogits(Path gguf, Path nibbleTable, String label) throws Exception {
+        String prefix = dir.resolve("ref-" + gguf.getFileName()).toString();
+        GgufShardTest.python("llama_cpp_referee.py", "logits", gguf.toString(), evaluationText().toString(),
+                Integer.toString(LOGIT_TOKENS), prefix);
+        int[] ids = ints(Path.of(prefix + ".ids"));
+        float[] theirs = floats(Path.of(prefix + ".logits"));
+        LlamaModel model = TableModels.get(nibbleTable.toString(), ActivationQuant.NONE, new Configuration());
+        float[][] ours = model.logits(ids);
+        int vocab = ours[0].length;
+        assertEquals((long) ids.length * vocab, theirs.length);
+        double maxAbs = 0;
+        double kld = 0;
+        for (int t = 0; t < ids.length; t++) {
+            float[] row = Arrays.copyOfRange(theirs, t * vocab, (t + 1) * vocab);
+            for (int v = 0; v < vocab; v++) {
+                maxAbs = Math.max(maxAbs, Math.abs(row[v] - ours[t][v]));
+            }
+            kld += Divergence.of(row, ours[t], t + 1 < ids.length ? ids[t + 1] : 0).kl();
+        }
+        kld /= ids.length;
+        System.out.printf(Locale.ROOT, "llama.cpp vs Nibble logits, %s, %d tokens: max |diff| %.4f, mean KLD %.2e%n", label, ids.length,
+                maxAbs, kld);
+        return new double[] {maxAbs, kld};
+    }
+
+    @Test
+    void nibblesQ4_0IsNoWorseThanLlamaCppsOwn() throws Exception {
+        Map<String, Path> models = new LinkedHashMap<>();
+        models.put("F32 (export of the dense table)", f32);
+        models.put("llama.cpp Q4_0", llamaQuantize("Q4_0"));
+        models.put("llama.cpp Q8_0", llamaQuantize("Q8_0"));
+        models.put("Nibble int4-g32 as Q4_0", Path.of(quantizeAndExport("int4-g32") + ".gguf"));
+        models.put("Nibble int4-g32-mse as Q4_0", Path.of(quantizeAndExport("int4-g32-mse") + ".gguf"));
+        Map<String, Double> ppl = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : models.entrySet()) {
+            Path out = dir.resolve("ppl-" + ppl.size() + ".json");
+            GgufShardTest.python("llama_cpp_referee.py", "perplexity", e.getValue().toString(), evaluationText().toString(), CTX, CHUNKS,
+                    out.toString());
+            JsonNode r = new ObjectMapper().readTree(out.toFile());
+            ppl.put(e.getKey(), r.get("ppl").asDouble());
+            System.out.printf(Locale.ROOT, "llama.cpp perplexity, ctx %s, %d chunks: %-30s %8.3f  (%d bytes)%n", CTX, r.get("chunks").asInt(),
+                    e.getKey(), r.get("ppl").asDouble(), Files.size(e.getValue()));
+        }
+        assertTrue(ppl.get("Nibble int4-g32-mse as Q4_0") <= ppl.get("llama.cpp Q4_0"), "Nibble's mse Q4_0 vs llama.cpp's Q4_0: " + ppl);
+        assertTrue(ppl.get("llama.cpp Q8_0") < ppl.get("llama.cpp Q4_0"), "8 bits beat 4: " + ppl);
+    }
+
+    private Path quantizeAndExport(String recipe) {
+        Path q = dir.resolve("q-" + recipe);
+        if (!Files.exists(q.resolveSibling(q.getFileName() + ".gguf"))) {
+            run("quantize", "--input", table.toString(), "--output", q.toString(), "--recipe", recipe);
+            run("export", "--input", q.toString(), "--output", q + ".gguf", "--strict");
+        }
+        return q;
+    }
+
+    private Path llamaQuantize(String type) throws Exception {
+        Path out = dir.resolve("llama-" + type + ".gguf");
+        GgufShardTest.python("llama_cpp_referee.py", "quantize", f32.toString(), out.toString(), type);
+        return out;
+    }
+
+    private static Path evaluationText() {
+        return TestSpark.shared().resolve("text/evaluation.txt");
+    }
+
+    private static void run(String... args) {
+        TestSpark.Run r = TestSpark.nibble(args);
+        assertEquals(0, r.code(), String.join(" ", args) + ": " + r.err());
+    }
+
+    private static int[] ints(Path p) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        int[] out = new int[b.remaining() / 4];
+        b.asIntBuffer().get(out);
+        return out;
+    }
+
+    private static float[] floats(Path p) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+}

@@ -1,0 +1,108 @@
+"""Reference for TokenizerReferenceTest and EvaluateTextTest: llama.cpp itself (llama-cpp-python), on a
+GGUF model and a UTF-8 text.
+
+usage:
+  llamacpp_text_reference.py tokenize MODEL.gguf TEXT CASES.json PRE OUT.json
+      ids of the whole TEXT and of each string in CASES.json (a JSON array), as llama.cpp's tokenizer
+      gives them (llama_tokenize: add_special=False, parse_special=False), and the time it took; PRE
+      "-" uses the model's pre-tokenizer, another value a vocabulary-only copy of the model's metadata
+      (no tensors) with tokenizer.ggml.pre = PRE, written next to OUT.json
+  llamacpp_text_reference.py perplexity MODEL.gguf TEXT CTX CHUNKS OUT.json
+      perplexity by llama-perplexity's protocol, written out here rather than taken from Nibble: the
+      text tokenized once with add_special (BOS when the vocabulary adds it), cut into len // CTX chunks
+      of CTX tokens (the first CHUNKS of them), each chunk's first token replaced by BOS when the
+      vocabulary adds BOS, each chunk evaluated from an empty KV cache with logits at every position,
+      and the tokens at CTX/2 + 1 .. CTX - 1 scored from the logits before them; PPL = exp(sum NLL / count)
+"""
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import llama_cpp
+from gguf import GGUFReader, GGUFValueType, GGUFWriter
+
+
+def load(model, ctx=512, vocab_only=False):
+    return llama_cpp.Llama(model_path=model, n_ctx=ctx, n_batch=ctx, n_ubatch=ctx, n_threads=1, n_threads_batch=1,
+                           logits_all=not vocab_only, vocab_only=vocab_only, verbose=False)
+
+
+def with_pre(model, pre, path):
+    """A copy of MODEL's metadata, without tensors, whose tokenizer.ggml.pre is PRE."""
+    r = GGUFReader(model)
+    w = GGUFWriter(path, arch=r.fields["general.architecture"].contents())
+    for key, field in r.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        value = pre if key == "tokenizer.ggml.pre" else field.contents()
+        if field.types[0] == GGUFValueType.ARRAY:
+            w.add_key_value(key, value, field.types[0], sub_type=field.types[-1])
+        else:
+            w.add_key_value(key, value, field.types[0])
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def tokenize(model, text_path, cases_path, pre, out):
+    if pre != "-":
+        model = with_pre(model, pre, out + "." + pre + ".gguf")
+    llm = load(model, vocab_only=True)
+    text = open(text_path, "rb").read()
+    cases = json.load(open(cases_path, encoding="utf-8"))
+    started = time.perf_counter()
+    ids = llm.tokenize(text, add_bos=False, special=False)
+    seconds = time.perf_counter() - started
+    result = {
+        "version": llama_cpp.__version__,
+        "text": ids,
+        "seconds": seconds,
+        "cases": [llm.tokenize(c.encode("utf-8"), add_bos=False, special=False) for c in cases],
+    }
+    json.dump(result, open(out, "w"))
+
+
+def perplexity(model, text_path, ctx, chunks, out):
+    llm = load(model, ctx=ctx)
+    text = open(text_path, "rb").read()
+    tokens = llm.tokenize(text, add_bos=True, special=False)  # llama.cpp's add_special
+    adds_bos = len(llm.tokenize(b"a", add_bos=True)) > len(llm.tokenize(b"a", add_bos=False))
+    if len(tokens) < 2 * ctx:
+        raise SystemExit(f"{len(tokens)} tokens, need {2 * ctx}")
+    n = len(tokens) // ctx
+    if chunks > 0:
+        n = min(n, chunks)
+    first = ctx // 2
+    nll, count, per_chunk, chunk_tokens = 0.0, 0, [], []
+    for i in range(n):
+        chunk = list(tokens[i * ctx:(i + 1) * ctx])
+        if adds_bos:
+            chunk[0] = llm.token_bos()
+        llm.reset()
+        llm.eval(chunk)
+        logits = np.array(llm.scores[:ctx], dtype=np.float64)
+        chunk_nll = 0.0
+        for j in range(first, ctx - 1):
+            row = logits[j]
+            m = row.max()
+            lse = m + math.log(np.exp(row - m).sum())
+            chunk_nll += lse - row[chunk[j + 1]]
+            count += 1
+        nll += chunk_nll
+        per_chunk.append(chunk_nll / (ctx - 1 - first))
+        chunk_tokens.append(chunk)
+    json.dump({"version": llama_cpp.__version__, "ppl": math.exp(nll / count), "count": count, "text_tokens": len(tokens),
+               "adds_bos": adds_bos, "chunk_nll": per_chunk, "chunks": chunk_tokens}, open(out, "w"))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "tokenize":
+        tokenize(*sys.argv[2:7])
+    elif sys.argv[1] == "perplexity":
+        perplexity(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+    else:
+        raise SystemExit(__doc__)
