@@ -222,25 +222,44 @@ def versions_to_quantize(keys, recipe=DEFAULT_RECIPE, in_flight=()):
     )
 
 
-def trigger_requests(registry_uri, pairs, recipe=DEFAULT_RECIPE, stamp="manual"):
+def trigger_run_id(model, version, recipe=DEFAULT_RECIPE):
+    """The one ``nibble_quantize`` run id the sensor uses for (model, version, recipe)."""
+    return "registry__%s__%s__%s" % (model, version, recipe)
+
+
+def trigger_requests(registry_uri, pairs, recipe=DEFAULT_RECIPE):
     """One TriggerDagRunOperator kwargs dict (conf + deterministic run id) per (model, version)."""
     root = _strip(registry_uri)
     out = []
     for model, version in pairs:
         out.append({
-            "trigger_run_id": "registry__%s__%s__%s__%s" % (model, version, recipe, stamp),
+            "trigger_run_id": trigger_run_id(model, version, recipe),
             "conf": {"model_uri": "%s/%s" % (root, model), "version": version, "recipe": recipe},
         })
     return out
 
 
-def in_flight_pairs(confs, registry_uri, recipe=DEFAULT_RECIPE):
-    """(model, version) pairs of the given DAG-run confs that target ``registry_uri`` and ``recipe``."""
-    root = _strip(registry_uri) + "/"
-    out = set()
-    for conf in confs:
-        conf = conf or {}
-        model_uri = _strip(conf.get("model_uri") or "")
-        if model_uri.startswith(root) and str(conf.get("recipe") or DEFAULT_RECIPE) == recipe and conf.get("version"):
-            out.add((model_uri[len(root):], str(conf["version"])))
-    return out
+# ---- local registries (file: URIs and plain paths) ----------------------------------------------
+
+def local_path(uri):
+    """``file:///a/b``, ``file:/a/b`` or ``/a/b`` → ``/a/b``; ValueError for other schemes."""
+    uri = str(uri)
+    if uri.startswith("file://"):
+        return uri[len("file://"):] or "/"
+    if uri.startswith("file:"):
+        return uri[len("file:"):]
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", uri):
+        raise ValueError("not a local path: %r" % uri)
+    return uri
+
+
+def local_keys(registry_uri):
+    """Every file under a local registry as ``<model>/<version>/...`` keys (what S3 would list)."""
+    import os
+    root = local_path(_strip(registry_uri)) or "/"
+    keys = []
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for f in sorted(files):
+            keys.append(os.path.relpath(os.path.join(folder, f), root).replace(os.sep, "/"))
+    return keys

@@ -1,8 +1,9 @@
-"""Airflow 2.x DAG ``nibble_quantize``: shard → calibrate → quantize → evaluate → publish.
+"""Airflow 3 DAG ``nibble_quantize``: shard → calibrate → quantize → evaluate → publish.
 
 Install: copy this file, nibble_registry_sensor.py and nibble_args.py into the dags folder (see
-docs/AIRFLOW.md). Needs apache-airflow >= 2.4 and apache-airflow-providers-apache-spark; publish
-to s3a:// needs apache-airflow-providers-amazon.
+docs/AIRFLOW.md). Needs apache-airflow 3 (tested: 3.3.2; Airflow 2 is not supported) with
+apache-airflow-providers-apache-spark and -standard; publish to s3a:// needs
+apache-airflow-providers-amazon. A local registry (file: or plain paths) needs no Amazon provider.
 
 Each Spark stage is a SparkSubmitOperator running one Nibble job class from the shaded jar
 (``nibble-jobs-*-spark.jar``). Its ``application_args`` come from nibble_args.py: the field is a
@@ -21,15 +22,16 @@ checking that ``quantized/manifest.json`` and ``eval/report.json`` exist.
 
 ``spark_conn_id`` is read when the file is parsed: SparkSubmitOperator's ``conn_id`` is not a
 templated field, so overriding it in a run's conf has no effect (change the default instead).
-``application_jar`` is templated and may be overridden per run.
+``application_jar`` is templated and may be overridden per run; when it is not given, the Airflow
+Variable ``nibble_application_jar`` is read when the task runs (not when the file is parsed).
 """
 
 from datetime import datetime, timedelta, timezone
 
 import nibble_args
-from airflow.models import DAG, Variable
-from airflow.operators.python import PythonOperator
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
 
 DAG_ID = "nibble_quantize"
 DEFAULT_JAR = "s3a://registry/_jars/nibble-jobs-0.1.0-SNAPSHOT-spark.jar"
@@ -48,8 +50,12 @@ PARAMS = {
     "overwrite": True,
     "spark_conn_id": "spark_default",
     "aws_conn_id": "aws_default",  # publish's S3Hook connection
-    "application_jar": Variable.get("nibble_application_jar", default_var=DEFAULT_JAR),
+    "application_jar": None,       # default: Variable nibble_application_jar, else DEFAULT_JAR
 }
+
+# Rendered when the task runs: the run's application_jar, else the Variable, else DEFAULT_JAR.
+APPLICATION = ("{{ params.application_jar or var.value.get('nibble_application_jar', '%s') }}"
+               % DEFAULT_JAR)
 
 DEFAULT_ARGS = {
     "owner": "nibble",
@@ -66,14 +72,15 @@ def publish(params, run_id=None, **_):
     required, marker, body = nibble_args.publish_plan(
         params, run_id=run_id, published_at=datetime.now(timezone.utc).isoformat())
     if nibble_args.split_s3_uri(marker) is None:
-        # file:/local paths: for trying the DAG against a local registry.
+        # file: and plain paths: a registry on a shared file system.
         import os
-        local = lambda uri: uri[len("file://"):] if uri.startswith("file://") else uri  # noqa: E731
-        missing = [u for u in required if not os.path.exists(local(u))]
+        missing = [u for u in required if not os.path.exists(nibble_args.local_path(u))]
         if missing:
             raise FileNotFoundError("not publishing, missing: %s" % ", ".join(missing))
-        with open(local(marker), "w", encoding="utf-8") as f:
+        path = nibble_args.local_path(marker)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
             f.write(body)
+        os.replace(path + ".tmp", path)  # readers never see a half-written marker
         return marker
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # imported here: parsing needs no provider
     hook = S3Hook(aws_conn_id=params.get("aws_conn_id") or "aws_default")
@@ -108,7 +115,7 @@ with DAG(
         stages[job] = SparkSubmitOperator(
             task_id=job,
             conn_id=PARAMS["spark_conn_id"],
-            application="{{ params.application_jar }}",
+            application=APPLICATION,
             java_class=nibble_args.JOB_CLASSES[job],
             application_args="{{ nibble_args.%s_args(params) }}" % job,
             name="nibble-%s" % job,

@@ -1,12 +1,13 @@
 """Tests of the Nibble Airflow DAGs: python3 -m unittest discover -s airflow-dags/tests -v
 
-Standard library only. Airflow CANNOT BE INSTALLED HERE (no PyPI), so before the DAG files are
+Standard library only, run with /usr/bin/python3 (which has no Airflow): before the DAG files are
 imported this module puts RECORDING STAND-INS for the few Airflow names they use into
 sys.modules. The stand-ins do nothing but record constructor kwargs, default_args, params and
-``>>`` dependencies; they do not schedule, render or run anything, and passing these tests does
-not prove the DAGs run inside a real Airflow. What they do check: the files parse, the task graph,
-retry settings, the job classes, the decision logic, and — the important part — that every
-argument list the DAG hands to spark-submit is accepted by the real job's own parser
+``>>`` dependencies; they do not schedule, render or run anything. The DAGs run inside real
+Airflow 3 in tests/src/test/java/nibble/tests/AirflowDagTest.java (``airflow dags test`` with
+the pinned Airflow of .venv); these fast tests check the rest: the files parse, the task graph,
+retry settings, the job classes, the decision logic, and that every argument list the DAG hands
+to spark-submit is accepted by the real job's own parser
 (``java ... nibble.jobs.Nibble <job> <args> --dry-run`` must exit 0).
 
 The Java tests need the jars from ``mvn package`` (jobs/target, common/target). Without them they
@@ -36,7 +37,7 @@ JOBS = ("shard", "calibrate", "quantize", "evaluate")
 JOB_CLASSES = {"nibble.jobs.ShardJob", "nibble.jobs.CalibrateJob", "nibble.jobs.QuantizeJob", "nibble.jobs.EvaluateJob"}
 
 
-# ---- recording stand-ins for Airflow (Airflow cannot be installed here) ------------------------
+# ---- recording stand-ins for Airflow (the real one runs in AirflowDagTest) ----------------------
 
 class StandInDAG:
     """Records its kwargs and the tasks created inside ``with DAG(...)``."""
@@ -138,21 +139,18 @@ class TriggerDagRunOperator(StandInOperator):
     pass
 
 
-class Variable:
-    calls = []
+class StandInTaskInstance:
+    """The one RuntimeTaskInstance method find_versions uses: get_dr_count."""
 
-    @classmethod
-    def get(cls, key, default_var=None, deserialize_json=False):
-        cls.calls.append((key, default_var))
-        return default_var
+    runs = []  # (dag_id, run_id, state)
 
+    def __init__(self):
+        self.calls = []
 
-class DagRun:
-    runs = []  # (dag_id, state, conf)
-
-    @classmethod
-    def find(cls, dag_id=None, state=None, **_):
-        return [types.SimpleNamespace(conf=c) for d, s, c in cls.runs if d == dag_id and s == state]
+    def get_dr_count(self, dag_id, logical_dates=None, run_ids=None, states=None):
+        self.calls.append((dag_id, tuple(run_ids or ()), tuple(states or ())))
+        return sum(1 for d, r, s in self.runs
+                   if d == dag_id and (run_ids is None or r in run_ids) and (states is None or s in states))
 
 
 class S3Hook:
@@ -184,13 +182,15 @@ def _module(name, **attrs):
 
 def install_stand_ins():
     mods = {
-        "airflow": _module("airflow", DAG=StandInDAG),
-        "airflow.models": _module("airflow.models", DAG=StandInDAG, Variable=Variable, DagRun=DagRun),
-        "airflow.operators": _module("airflow.operators"),
-        "airflow.operators.python": _module("airflow.operators.python", PythonOperator=PythonOperator),
-        "airflow.operators.trigger_dagrun": _module("airflow.operators.trigger_dagrun",
-                                                    TriggerDagRunOperator=TriggerDagRunOperator),
+        "airflow": _module("airflow"),
+        "airflow.sdk": _module("airflow.sdk", DAG=StandInDAG),
         "airflow.providers": _module("airflow.providers"),
+        "airflow.providers.standard": _module("airflow.providers.standard"),
+        "airflow.providers.standard.operators": _module("airflow.providers.standard.operators"),
+        "airflow.providers.standard.operators.python": _module(
+            "airflow.providers.standard.operators.python", PythonOperator=PythonOperator),
+        "airflow.providers.standard.operators.trigger_dagrun": _module(
+            "airflow.providers.standard.operators.trigger_dagrun", TriggerDagRunOperator=TriggerDagRunOperator),
         "airflow.providers.apache": _module("airflow.providers.apache"),
         "airflow.providers.apache.spark": _module("airflow.providers.apache.spark"),
         "airflow.providers.apache.spark.operators": _module("airflow.providers.apache.spark.operators"),
@@ -245,14 +245,15 @@ def run_params(conf):
     return {**QDAG.params, **conf}
 
 
-def render(template, params):
+def render(template, params, variables=None):
     """Renders the only template shapes the DAG uses, as Airflow's native renderer would."""
+    variables = variables or {}
     m = re.fullmatch(r"\{\{\s*nibble_args\.(\w+)\(params\)\s*\}\}", template)
     if m:
         return getattr(QDAG.kwargs["user_defined_macros"]["nibble_args"], m.group(1))(params)
-    m = re.fullmatch(r"\{\{\s*params\.(\w+)\s*\}\}", template)
+    m = re.fullmatch(r"\{\{\s*params\.(\w+) or var\.value\.get\('(\w+)', '([^']*)'\)\s*\}\}", template)
     if m:
-        return params[m.group(1)]
+        return params[m.group(1)] or variables.get(m.group(2), m.group(3))
     raise AssertionError("unexpected template %r" % template)
 
 
@@ -288,8 +289,13 @@ class QuantizeDagTest(unittest.TestCase):
             self.assertIn(key, p)
         self.assertEqual(p["recipe"], "int4-g128")
         self.assertEqual(p["spark_conn_id"], "spark_default")
-        self.assertIn(("nibble_application_jar", QUANTIZE.DEFAULT_JAR), Variable.calls)
-        self.assertEqual(p["application_jar"], QUANTIZE.DEFAULT_JAR)
+        self.assertIsNone(p["application_jar"])  # the Variable is read when the task runs
+
+    def test_application_jar(self):
+        app = QDAG.tasks["shard"].kwargs["application"]
+        self.assertEqual(render(app, run_params({})), QUANTIZE.DEFAULT_JAR)
+        self.assertEqual(render(app, run_params({}), {"nibble_application_jar": "s3a://b/j.jar"}), "s3a://b/j.jar")
+        self.assertEqual(render(app, run_params({"application_jar": "/x.jar"}), {"nibble_application_jar": "y"}), "/x.jar")
 
     def test_task_order(self):
         order = ["shard", "calibrate", "quantize", "evaluate", "publish"]
@@ -367,6 +373,7 @@ class QuantizeDagTest(unittest.TestCase):
                 (out / rel).write_text("{}")
             marker = QUANTIZE.publish(params, run_id="r1")
             self.assertEqual(marker, str(out / "_PUBLISHED"))
+            self.assertFalse((out / "_PUBLISHED.tmp").exists())
             body = json.loads((out / "_PUBLISHED").read_text())
             self.assertEqual(body["dag_run_id"], "r1")
             self.assertEqual(body["quantized"], str(out / "quantized"))
@@ -433,14 +440,25 @@ class ArgsModuleTest(unittest.TestCase):
                          [("llama-7b", "v4"), ("llama-7b", "v5"), ("stories", "260K"), ("tables", "t1")])
         self.assertEqual(NIBBLE_ARGS.versions_to_quantize([]), [])
 
-    def test_trigger_requests_and_in_flight(self):
-        reqs = NIBBLE_ARGS.trigger_requests("s3a://registry/", [("m", "v1")], "int4-g128", "20250101T000000")
-        self.assertEqual(reqs, [{"trigger_run_id": "registry__m__v1__int4-g128__20250101T000000",
+    def test_trigger_requests(self):
+        reqs = NIBBLE_ARGS.trigger_requests("s3a://registry/", [("m", "v1")], "int4-g128")
+        self.assertEqual(reqs, [{"trigger_run_id": "registry__m__v1__int4-g128",
                                  "conf": {"model_uri": "s3a://registry/m", "version": "v1", "recipe": "int4-g128"}}])
-        self.assertEqual(NIBBLE_ARGS.in_flight_pairs(
-            [reqs[0]["conf"], {"model_uri": "s3a://other/m", "version": "v2"},
-             {"model_uri": "s3a://registry/m", "version": "v3", "recipe": "nf4-g64"}, None],
-            "s3a://registry"), {("m", "v1")})
+        self.assertEqual(NIBBLE_ARGS.trigger_run_id("m", "v1", "nf4-g64"), "registry__m__v1__nf4-g64")
+
+    def test_local_path_and_keys(self):
+        self.assertEqual(NIBBLE_ARGS.local_path("file:///tmp/r"), "/tmp/r")
+        self.assertEqual(NIBBLE_ARGS.local_path("file:/tmp/r"), "/tmp/r")
+        self.assertEqual(NIBBLE_ARGS.local_path("/tmp/r"), "/tmp/r")
+        with self.assertRaises(ValueError):
+            NIBBLE_ARGS.local_path("s3a://registry/m")
+        with tempfile.TemporaryDirectory() as d:
+            for rel in ("m/v1/a.bin", "m/v1-int4-g128/quantized/manifest.json", "m/.v2-int4-g128.nibble-claim"):
+                Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
+                Path(d, rel).write_text("")
+            keys = NIBBLE_ARGS.local_keys("file://" + d + "/")
+            self.assertEqual(sorted(keys), ["m/.v2-int4-g128.nibble-claim", "m/v1-int4-g128/quantized/manifest.json", "m/v1/a.bin"])
+            self.assertEqual(NIBBLE_ARGS.versions_to_quantize(keys), [])
 
 
 class SensorDagTest(unittest.TestCase):
@@ -455,24 +473,42 @@ class SensorDagTest(unittest.TestCase):
         self.assertIsNotNone(SDAG.kwargs["schedule"])
         self.assertIs(SDAG.kwargs["catchup"], False)
 
+    def test_trigger_resets_a_failed_run_under_the_same_id(self):
+        trigger = SDAG.tasks["trigger"]
+        self.assertIs(trigger.kwargs["reset_dag_run"], True)
+        self.assertIs(trigger.kwargs["wait_for_completion"], False)
+
     def test_find_versions_with_stand_in_hook(self):
         S3Hook.objects = {"registry": {
             "m/v1/model.safetensors": "", "m/v1-int4-g128/quantized/manifest.json": "",
             "m/v2/model.safetensors": "", "m/v3/model.safetensors": "", "n/v1/model.bin": ""}}
-        DagRun.runs = [("nibble_quantize", "running", {"model_uri": "s3a://registry/m", "version": "v3"}),
-                       ("nibble_quantize", "success", {"model_uri": "s3a://registry/n", "version": "v1"})]
+        StandInTaskInstance.runs = [("nibble_quantize", "registry__m__v3__int4-g128", "running"),
+                                    ("nibble_quantize", "registry__n__v1__int4-g128", "failed")]
         params = dict(SDAG.params)
+        ti = StandInTaskInstance()
         with mock.patch.dict(sys.modules, amazon_stand_in()):
-            got = SENSOR.find_versions(params, ts_nodash="20250101T001500")
+            got = SENSOR.find_versions(params, ti=ti)
         self.assertEqual([(r["conf"]["model_uri"], r["conf"]["version"]) for r in got],
                          [("s3a://registry/m", "v2"), ("s3a://registry/n", "v1")])
-        self.assertEqual(got[0]["trigger_run_id"], "registry__m__v2__int4-g128__20250101T001500")
+        self.assertEqual(got[0]["trigger_run_id"], "registry__m__v2__int4-g128")
+        self.assertIn(("nibble_quantize", ("registry__m__v3__int4-g128",), ("queued", "running")), ti.calls)
         for r in got:  # what the sensor sends must produce valid job arguments
             for job in JOBS:
                 NIBBLE_ARGS.job_args(job, run_params(r["conf"]))
         params["max_triggers"] = 1
         with mock.patch.dict(sys.modules, amazon_stand_in()):
-            self.assertEqual(len(SENSOR.find_versions(params, ts_nodash="t")), 1)
+            self.assertEqual(len(SENSOR.find_versions(params, ti=StandInTaskInstance())), 1)
+
+    def test_find_versions_in_a_local_registry(self):
+        StandInTaskInstance.runs = []
+        with tempfile.TemporaryDirectory() as d:
+            for rel in ("m/v1/model.safetensors", "m/v1-int4-g128/quantized/manifest.json", "m/v2/stories.bin"):
+                Path(d, rel).parent.mkdir(parents=True, exist_ok=True)
+                Path(d, rel).write_text("")
+            got = SENSOR.find_versions({**SDAG.params, "registry_uri": "file://" + d}, ti=StandInTaskInstance())
+        self.assertNotIn("airflow.providers.amazon.aws.hooks.s3", sys.modules)
+        self.assertEqual(got, [{"trigger_run_id": "registry__m__v2__int4-g128",
+                                "conf": {"model_uri": "file://" + d + "/m", "version": "v2", "recipe": "int4-g128"}}])
 
 
 # ---- the tests that run the real job parsers (java ... --dry-run) -------------------------------

@@ -65,42 +65,11 @@ class StandaloneClusterTest {
         for (var k : e.keySet()) {
             assertTrue(a.containsKey(k), k);
             if (k.endsWith(".parquet")) {
-                assertSameParquet(e.get(k), a.get(k), actual + "/" + k);
+                Tables.assertSameParquet(e.get(k), a.get(k), actual + "/" + k);
             } else {
                 assertArrayEquals(e.get(k), a.get(k), actual + "/" + k);
             }
         }
-    }
-
-    /**
-     * Parquet files written in different JVMs: every byte before the footer is equal, and the footer
-     * is equal once each column chunk's encodings list is put in order. parquet-mr collects a chunk's
-     * encodings in a HashSet of enum constants (identity hash codes), so their order in the footer
-     * differs from one JVM to the next; nothing else may differ.
-     */
-    private static void assertSameParquet(byte[] e, byte[] a, String name) throws Exception {
-        assertEquals(e.length, a.length, name + ": length");
-        int footer = java.nio.ByteBuffer.wrap(e, e.length - 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-        int dataEnd = e.length - 8 - footer;
-        assertArrayEquals(java.util.Arrays.copyOf(e, dataEnd), java.util.Arrays.copyOf(a, dataEnd), name + ": data pages");
-        assertEquals(footer(e, dataEnd), footer(a, dataEnd), name + ": footer");
-        assertArrayEquals(java.util.Arrays.copyOfRange(e, e.length - 8, e.length), java.util.Arrays.copyOfRange(a, a.length - 8, a.length));
-    }
-
-    private static org.apache.parquet.format.FileMetaData footer(byte[] file, int from) throws Exception {
-        org.apache.parquet.format.FileMetaData m = org.apache.parquet.format.Util.readFileMetaData(
-                new java.io.ByteArrayInputStream(file, from, file.length - 8 - from));
-        for (var rg : m.getRow_groups()) {
-            for (var c : rg.getColumns()) {
-                c.getMeta_data().getEncodings().sort(java.util.Comparator.comparingInt(org.apache.parquet.format.Encoding::getValue));
-                if (c.getMeta_data().getEncoding_stats() != null) {
-                    c.getMeta_data().getEncoding_stats().sort(java.util.Comparator
-                            .comparingInt((org.apache.parquet.format.PageEncodingStats p) -> p.getPage_type().getValue())
-                            .thenComparingInt(p -> p.getEncoding().getValue()));
-                }
-            }
-        }
-        return m;
     }
 
     private static void assertSameTable(Path expected, Path actual) throws Exception {
