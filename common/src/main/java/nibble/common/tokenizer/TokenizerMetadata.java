@@ -76,6 +76,8 @@ record TokenizerMetadata(String where, String model, String pre, List<String> to
         boolean addBos = bool(where, m, "add_bos_token", spm || kind.addsBosByDefault());
         boolean addEos = bool(where, m, "add_eos_token", false);
         boolean addSpacePrefix = spm && bool(where, m, "add_space_prefix", true);
+        defaultInRange(where, "bos_token_id", bos, addBos, tokens.size());
+        defaultInRange(where, "eos_token_id", eos, addEos, tokens.size());
         return new TokenizerMetadata(where, model, pre, tokens, types, merges, scores, bos, eos, addBos, addEos,
                 addSpacePrefix);
     }
@@ -170,6 +172,14 @@ record TokenizerMetadata(String where, String model, String pre, List<String> to
     private static int id(String where, Map<String, Object> m, String key, int fallback, int size) {
         Object v = m.get(PREFIX + key);
         return v == null ? fallback : (int) integer(where, key, v, 0, size - 1);
+    }
+
+    /** A default special id (the key is absent) that encoding adds must be a token of the vocabulary. */
+    private static void defaultInRange(String where, String key, int id, boolean added, int size) {
+        if (added && id >= size) {
+            throw new InvalidInputException(where + ": " + PREFIX + key + " is absent and its default " + id
+                    + " is not among the " + size + " tokens");
+        }
     }
 
     private static boolean bool(String where, Map<String, Object> m, String key, boolean fallback) {

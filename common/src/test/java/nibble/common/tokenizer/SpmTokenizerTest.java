@@ -146,6 +146,17 @@ class SpmTokenizerTest {
     @Test
     void badMetadataIsOneClearError() {
         Map<String, Object> m = vocab(ABC, SCORES);
+        Map<String, Object> one = new LinkedHashMap<>(Map.of("tokenizer.ggml.model", "llama",
+                "tokenizer.ggml.tokens", List.of("a")));
+        assertEquals("tbl: tokenizer.ggml.bos_token_id is absent and its default 1 is not among the 1 tokens",
+                assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", one)).getMessage());
+        one.put("tokenizer.ggml.add_bos_token", false);
+        one.put("tokenizer.ggml.add_space_prefix", false);
+        assertArrayEquals(new int[] {0}, Tokenizer.fromMetadata("tbl", one).encode("a", true),
+                "the least a vocabulary needs: tokens (no scores, types or byte tokens)");
+        assertEquals("tbl: the vocabulary has no token for byte <0x62>, which the text needs (byte fallback)",
+                assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", one).encode("b", true))
+                        .getMessage());
         m.put("tokenizer.ggml.scores", List.of(1.0));
         assertEquals("tbl: tokenizer.ggml.scores holds 1 values for 268 tokens",
                 assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", m)).getMessage());
