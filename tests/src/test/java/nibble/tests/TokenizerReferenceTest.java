@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.format.GgufReader;
 import nibble.common.io.FileByteSource;
+import nibble.common.json.Json;
 import nibble.common.tokenizer.Tokenizer;
 
 /**
@@ -140,13 +141,12 @@ class TokenizerReferenceTest {
         Path text = TestSpark.shared() == null ? null : TestSpark.shared().resolve("text/evaluation.txt");
         Assumptions.assumeTrue(text != null && Files.exists(text), "../shared/text/evaluation.txt is absent");
 
-        Tokenizer tokenizer;
+        Map<String, Object> tok;
         try (FileByteSource src = new FileByteSource(vocab)) {
-            Map<String, Object> meta = GgufReader.read(src, LLAMA_VOCAB).sourceMetadata();
-            Map<String, Object> tok = (Map<String, Object>) meta.get("tokenizer");
-            assertEquals("llama", tok.get("tokenizer.ggml.model"));
-            tokenizer = Tokenizer.fromMetadata(LLAMA_VOCAB, tok);
+            tok = (Map<String, Object>) GgufReader.read(src, LLAMA_VOCAB).sourceMetadata().get("tokenizer");
         }
+        assertEquals("llama", tok.get("tokenizer.ggml.model"));
+        Tokenizer tokenizer = Tokenizer.fromMetadata(LLAMA_VOCAB, tok);
         assertEquals(32000, tokenizer.size());
         assertTrue(tokenizer.addsBos());
         Vectors vectors = Vectors.read(vocab);
@@ -184,6 +184,9 @@ class TokenizerReferenceTest {
         assertEquals(ref.get("decoded").asText(), tokenizer.decode(plain));
         assertEquals(prose, tokenizer.decode(plain), "the space put in front is dropped again");
         assertEquals(ref.get("decoded_bos").asText(), tokenizer.decode(ids));
+        // as a table carries it: through the manifest's JSON (float32 scores as JSON numbers) and back
+        Map<String, Object> viaManifest = Json.plainObject(new ObjectMapper().readTree(Json.write(tok)));
+        assertArrayEquals(expected, Tokenizer.fromMetadata(LLAMA_VOCAB, viaManifest).encode(prose, true));
 
         for (int i = 0; i < cases.size(); i++) {
             int[] mine = tokenizer.encode(cases.get(i), false);

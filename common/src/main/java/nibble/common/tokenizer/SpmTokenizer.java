@@ -29,7 +29,6 @@ import nibble.common.InvalidInputException;
 final class SpmTokenizer implements Tokenizer {
     /** SentencePiece's meta symbol for a space, U+2581. */
     static final String SPACE = "\u2581";
-    static final int TYPE_UNDEFINED = 0;
     static final int TYPE_NORMAL = 1;
     static final int TYPE_BYTE = 6;
 
@@ -138,9 +137,9 @@ final class SpmTokenizer implements Tokenizer {
     private record Bigram(int left, int right, int length, float score) {
     }
 
-    /** Highest score first, then the leftmost. */
-    private static final Comparator<Bigram> ORDER = Comparator.comparingDouble((Bigram b) -> -b.score)
-            .thenComparingInt(Bigram::left);
+    /** Highest score first, then the leftmost; compared as llama.cpp does (with {@code <}, so 0.0 ties -0.0). */
+    private static final Comparator<Bigram> ORDER = (a, b) -> a.score > b.score ? -1 : a.score < b.score ? 1
+            : Integer.compare(a.left, b.left);
 
     /** Merges one piece's symbols (one code point each) by score, appending the resulting ids. */
     private void merge(String piece, IntList out) {

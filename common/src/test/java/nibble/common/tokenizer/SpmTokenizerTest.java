@@ -85,6 +85,9 @@ class SpmTokenizerTest {
     void aTieMergesTheLeftmostPair() {
         assertArrayEquals(ids(0, 7, 1), abc().encode("aaa", false), "▁ aa a, not ▁a aa");
         assertArrayEquals(ids(0, 7, 7), abc().encode("aaaa", false));
+        Tokenizer zeros = Tokenizer.fromMetadata("t", vocab(ABC, List.of(-1.0, -2.0, -3.0, -4.0, 0.0, -6.0, -0.0, -6.5,
+                -10.0)));
+        assertArrayEquals(ids(6, 2), zeros.encode("ab", false), "▁a (-0.0) ties ab (0.0), as with C++'s <");
     }
 
     @Test
