@@ -4,9 +4,12 @@ GGUF model and a UTF-8 text.
 usage:
   llamacpp_text_reference.py tokenize MODEL.gguf TEXT CASES.json PRE OUT.json
       ids of the whole TEXT and of each string in CASES.json (a JSON array), as llama.cpp's tokenizer
-      gives them (llama_tokenize: add_special=False, parse_special=False), and the time it took; PRE
+      gives them (llama_tokenize: add_special=False, parse_special=False), and the time it took; the
+      whole TEXT's ids with add_special=True too (BOS when the vocabulary adds it); the text of each id
+      list as llama.cpp's llama_detokenize gives it (remove_special=False, unparse_special=False); PRE
       "-" uses the model's pre-tokenizer, another value a vocabulary-only copy of the model's metadata
-      (no tensors) with tokenizer.ggml.pre = PRE, written next to OUT.json
+      (no tensors) with tokenizer.ggml.pre = PRE, written next to OUT.json. MODEL may be a
+      vocabulary-only file (llama.cpp's models/ggml-vocab-*.gguf).
   llamacpp_text_reference.py perplexity MODEL.gguf TEXT CTX CHUNKS OUT.json
       perplexity by llama-perplexity's protocol, written out here rather than taken from Nibble: the
       text tokenized once with add_special (BOS when the vocabulary adds it), cut into len // CTX chunks
@@ -14,6 +17,7 @@ usage:
       vocabulary adds BOS, each chunk evaluated from an empty KV cache with logits at every position,
       and the tokens at CTX/2 + 1 .. CTX - 1 scored from the logits before them; PPL = exp(sum NLL / count)
 """
+import ctypes
 import json
 import math
 import sys
@@ -48,6 +52,17 @@ def with_pre(model, pre, path):
     return path
 
 
+def detokenize(llm, ids):
+    """llama.cpp's own llama_detokenize (llama-cpp-python's Llama.detokenize pieces tokens together itself)."""
+    tokens = (llama_cpp.llama_token * len(ids))(*ids)
+    size = 8 * len(ids) + 64
+    buf = ctypes.create_string_buffer(size)
+    n = llama_cpp.llama_detokenize(llm._model.vocab, tokens, len(ids), buf, size, False, False)
+    if n < 0 or n > size:
+        raise SystemExit(f"llama_detokenize returned {n} for a buffer of {size}")
+    return buf.raw[:n].decode("utf-8", errors="replace")
+
+
 def tokenize(model, text_path, cases_path, pre, out):
     if pre != "-":
         model = with_pre(model, pre, out + "." + pre + ".gguf")
@@ -57,11 +72,17 @@ def tokenize(model, text_path, cases_path, pre, out):
     started = time.perf_counter()
     ids = llm.tokenize(text, add_bos=False, special=False)
     seconds = time.perf_counter() - started
+    with_bos = llm.tokenize(text, add_bos=True, special=False)
+    case_ids = [llm.tokenize(c.encode("utf-8"), add_bos=False, special=False) for c in cases]
     result = {
         "version": llama_cpp.__version__,
         "text": ids,
         "seconds": seconds,
-        "cases": [llm.tokenize(c.encode("utf-8"), add_bos=False, special=False) for c in cases],
+        "text_bos": with_bos,
+        "decoded": detokenize(llm, ids),
+        "decoded_bos": detokenize(llm, with_bos),
+        "cases": case_ids,
+        "cases_decoded": [detokenize(llm, c) for c in case_ids],
     }
     json.dump(result, open(out, "w"))
 

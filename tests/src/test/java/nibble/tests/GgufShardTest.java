@@ -96,7 +96,7 @@ class GgufShardTest {
         if (System.getenv("CI") != null) {
             fail(problem + " (CI must run .ci/run, which installs .venv)");
         }
-        System.out.println("skipping GgufShardTest: " + problem + " (run .ci/run, or create .venv as it does)");
+        System.out.println("skipping (needs .venv): " + problem + " (run .ci/run, or create .venv as it does)");
         Assumptions.abort(problem);
     }
 

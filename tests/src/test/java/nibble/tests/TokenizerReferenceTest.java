@@ -9,14 +9,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.format.GgufReader;
 import nibble.common.io.FileByteSource;
+import nibble.common.json.Json;
 import nibble.common.tokenizer.Tokenizer;
 
 /**
@@ -28,6 +32,14 @@ import nibble.common.tokenizer.Tokenizer;
  * <p>The same vocabulary under two other pre-tokenizers Nibble implements, {@code gpt-2} and
  * {@code llama-bpe} (llama 3's), checks those too: llama.cpp gets a vocabulary-only copy of the file's
  * metadata with {@code tokenizer.ggml.pre} changed, Nibble the same metadata.
+ *
+ * <p>The SentencePiece tokenizer ({@code tokenizer.ggml.model} = {@code llama}) is checked on Llama's
+ * 32,000-token vocabulary, llama.cpp's test file {@code models/ggml-vocab-llama-spm.gguf} (a vocabulary-only
+ * GGUF that {@code .ci/venv} extracts from the pinned llama-cpp-python sdist into
+ * {@code .venv/llama-vocab/}, or {@code -Dnibble.llama.vocab=FILE}): the whole evaluation text with and
+ * without BOS, the corner cases, and llama.cpp's own test vectors next to it ({@code .inp}/{@code .out},
+ * as its {@code test-tokenizer-0} reads them), each against both the {@code .out} file and llama.cpp run
+ * now; decoding against llama.cpp's {@code llama_detokenize}.
  */
 class TokenizerReferenceTest {
     @TempDir
@@ -86,6 +98,106 @@ class TokenizerReferenceTest {
             assertArrayEquals(LlamaCpp.ints(ref.get("cases").get(i)), tokenizer.encode(CASES.get(i), false),
                     "case " + i + ": '" + CASES.get(i) + "'");
         }
+        assertTrue(expected.length > 30000, expected.length + " tokens");
+    }
+
+    /** File name of llama.cpp's Llama SentencePiece test vocabulary. */
+    static final String LLAMA_VOCAB = "ggml-vocab-llama-spm.gguf";
+
+    /** The vocabulary: {@code -Dnibble.llama.vocab}, else {@code .venv/llama-vocab/}; null when absent. */
+    static Path llamaVocab() {
+        String prop = System.getProperty("nibble.llama.vocab");
+        Path p = prop != null ? Path.of(prop) : GgufShardTest.project().resolve(".venv/llama-vocab").resolve(LLAMA_VOCAB);
+        return Files.isRegularFile(p) ? p : null;
+    }
+
+    /** llama.cpp's test vectors for {@code vocab}: inputs split as {@code tests/test-tokenizer-0.cpp} does, and ids. */
+    record Vectors(List<String> inputs, List<int[]> ids) {
+        static Vectors read(Path vocab) throws Exception {
+            String raw = Files.readString(Path.of(vocab + ".inp"), StandardCharsets.UTF_8);
+            List<String> inputs = new ArrayList<>();
+            String sep = "\n__ggml_vocab_test__\n";
+            for (int pos = 0; pos < raw.length(); ) {
+                int next = raw.indexOf(sep, pos);
+                inputs.add(raw.substring(pos, next < 0 ? raw.length() : next));
+                pos = next < 0 ? raw.length() : next + sep.length();
+            }
+            List<int[]> ids = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of(vocab + ".out"), StandardCharsets.UTF_8)) {
+                String t = line.strip();
+                ids.add(t.isEmpty() ? new int[0] : Arrays.stream(t.split(" ")).mapToInt(Integer::parseInt).toArray());
+            }
+            assertEquals(inputs.size(), ids.size(), "the .inp and .out files hold different numbers of tests");
+            return new Vectors(inputs, ids);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void sentencePieceIdsEqualLlamaCppOnTheWholeEvaluationText() throws Exception {
+        Path vocab = llamaVocab();
+        GgufShardTest.requireOrSkip(vocab == null ? LLAMA_VOCAB + " not found under .venv/llama-vocab" : null);
+        LlamaCpp.requireOrSkip();
+        Path text = TestSpark.shared() == null ? null : TestSpark.shared().resolve("text/evaluation.txt");
+        Assumptions.assumeTrue(text != null && Files.exists(text), "../shared/text/evaluation.txt is absent");
+
+        Map<String, Object> tok;
+        try (FileByteSource src = new FileByteSource(vocab)) {
+            tok = (Map<String, Object>) GgufReader.read(src, LLAMA_VOCAB).sourceMetadata().get("tokenizer");
+        }
+        assertEquals("llama", tok.get("tokenizer.ggml.model"));
+        Tokenizer tokenizer = Tokenizer.fromMetadata(LLAMA_VOCAB, tok);
+        assertEquals(32000, tokenizer.size());
+        assertTrue(tokenizer.addsBos());
+        Vectors vectors = Vectors.read(vocab);
+        List<String> cases = new ArrayList<>(CASES);
+        cases.addAll(vectors.inputs());
+        Path casesFile = tmp.resolve("cases.json");
+        Files.writeString(casesFile, new ObjectMapper().writeValueAsString(cases), StandardCharsets.UTF_8);
+        JsonNode ref = LlamaCpp.run(tmp.resolve("ids.json"), "tokenize", vocab.toString(), text.toString(),
+                casesFile.toString(), "-");
+
+        String prose = Files.readString(text, StandardCharsets.UTF_8);
+        int[] expected = LlamaCpp.ints(ref.get("text_bos"));
+        tokenizer.encode(prose, true); // warm up, then time one run
+        long started = System.nanoTime();
+        int[] ids = tokenizer.encode(prose, true);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        int same = 0;
+        while (same < Math.min(ids.length, expected.length) && ids[same] == expected[same]) {
+            same++;
+        }
+        int agreeing = 0;
+        for (int i = 0; i < vectors.inputs().size(); i++) {
+            agreeing += Arrays.equals(vectors.ids().get(i), tokenizer.encode(vectors.inputs().get(i), false)) ? 1 : 0;
+        }
+        System.out.printf("TokenizerReferenceTest: llama (SentencePiece): evaluation.txt with BOS: %d of %d llama.cpp ids"
+                        + " equal (Nibble gave %d); llama.cpp's %s vectors: %d of %d equal; Nibble %.0f tokens/s,"
+                        + " llama.cpp %.0f tokens/s (llama-cpp-python %s)%n", same, expected.length, ids.length, LLAMA_VOCAB,
+                agreeing, vectors.inputs().size(), ids.length / seconds, ref.get("text").size() / ref.get("seconds").asDouble(),
+                ref.get("version").asText());
+        assertEquals(expected.length, same, "first difference at token " + same);
+        assertArrayEquals(expected, ids);
+        assertEquals(tokenizer.bos(), ids[0]);
+        int[] plain = tokenizer.encode(prose, false);
+        assertArrayEquals(LlamaCpp.ints(ref.get("text")), plain);
+        assertEquals(ref.get("decoded").asText(), tokenizer.decode(plain));
+        assertEquals(prose, tokenizer.decode(plain), "the space put in front is dropped again");
+        assertEquals(ref.get("decoded_bos").asText(), tokenizer.decode(ids));
+        // as a table carries it: through the manifest's JSON (float32 scores as JSON numbers) and back
+        Map<String, Object> viaManifest = Json.plainObject(new ObjectMapper().readTree(Json.write(tok)));
+        assertArrayEquals(expected, Tokenizer.fromMetadata(LLAMA_VOCAB, viaManifest).encode(prose, true));
+
+        for (int i = 0; i < cases.size(); i++) {
+            int[] mine = tokenizer.encode(cases.get(i), false);
+            assertArrayEquals(LlamaCpp.ints(ref.get("cases").get(i)), mine, "case " + i + ": '" + cases.get(i) + "'");
+            if (i >= CASES.size()) {
+                assertArrayEquals(vectors.ids().get(i - CASES.size()), mine, LLAMA_VOCAB + ".out, test " + (i - CASES.size()));
+            }
+            assertEquals(ref.get("cases_decoded").get(i).asText(), tokenizer.decode(mine), "decoded case " + i);
+        }
+        assertEquals(vectors.inputs().size(), agreeing);
+        assertTrue(vectors.inputs().size() > 40, vectors.inputs().size() + " vectors");
         assertTrue(expected.length > 30000, expected.length + " tokens");
     }
 }

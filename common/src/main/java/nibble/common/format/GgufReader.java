@@ -198,6 +198,10 @@ public final class GgufReader {
             tensors.add(new GgufTensor(name, ne, type, offset));
         }
         long dataStart = c.pos + (alignment - c.pos % alignment) % alignment;
+        if (tensors.isEmpty()) {
+            // a vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) may end unpadded after its metadata
+            dataStart = Math.min(dataStart, c.length);
+        }
         if (dataStart > c.length) {
             throw c.bad("data section would start at " + dataStart + ", past the end of the file (" + c.length
                     + " bytes)");

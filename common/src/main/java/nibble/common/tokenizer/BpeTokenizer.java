@@ -2,14 +2,10 @@ package nibble.common.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import nibble.common.InvalidInputException;
 
 /**
  * GPT-2-style byte-level BPE, with llama.cpp's rules ({@code llm_tokenizer_bpe_session}):
@@ -27,14 +23,12 @@ import nibble.common.InvalidInputException;
  */
 final class BpeTokenizer implements Tokenizer {
     static final int TYPE_NORMAL = 1;
-    static final int TYPE_USER_DEFINED = 4;
 
     private final String[] texts;
     private final int[] types;
     private final Map<String, Integer> ids;
     private final Map<Pair, Integer> ranks;
-    /** User-defined tokens, longest text first (then lowest id). */
-    private final int[] userDefined;
+    private final UserDefinedTokens userDefined;
     private final PreTokenizer pre;
     private final int bos;
     private final int eos;
@@ -50,18 +44,13 @@ final class BpeTokenizer implements Tokenizer {
         texts = new String[n];
         types = new int[n];
         ids = new HashMap<>(n * 2);
-        List<Integer> user = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String t = m.tokens().get(i);
             texts[i] = t.isEmpty() ? "[EMPTY_" + i + "]" : t; // llama.cpp's name for an empty token
             types[i] = m.types() == null ? TYPE_NORMAL : m.types()[i];
             ids.put(texts[i], i);
-            if (types[i] == TYPE_USER_DEFINED) {
-                user.add(i);
-            }
         }
-        user.sort(Comparator.<Integer>comparingInt(i -> -texts[i].length()).thenComparingInt(i -> i));
-        userDefined = user.stream().mapToInt(Integer::intValue).toArray();
+        userDefined = new UserDefinedTokens(texts, types);
         ranks = new HashMap<>(m.merges().size() * 2);
         for (int r = 0; r < m.merges().size(); r++) {
             String merge = m.merges().get(r);
@@ -96,39 +85,32 @@ final class BpeTokenizer implements Tokenizer {
         if (addSpecial && addBos) {
             out.add(bos);
         }
-        encodeUserDefined(text, 0, out);
+        userDefined.split(text, new UserDefinedTokens.Sink() {
+            @Override
+            public void text(String piece) {
+                encodeText(piece, out);
+            }
+
+            @Override
+            public void token(int id) {
+                out.add(id);
+            }
+        });
         if (addSpecial && addEos) {
             out.add(eos);
         }
         return out.toArray();
     }
 
-    /** Cuts the user-defined tokens from {@code first} on out of {@code text}, longest first, then encodes the rest. */
-    private void encodeUserDefined(String text, int first, IntList out) {
-        for (int k = first; k < userDefined.length; k++) {
-            String special = texts[userDefined[k]];
-            int at = text.indexOf(special);
-            if (at >= 0) {
-                int from = 0;
-                while (at >= 0) {
-                    encodeUserDefined(text.substring(from, at), k + 1, out);
-                    out.add(userDefined[k]);
-                    from = at + special.length();
-                    at = text.indexOf(special, from);
-                }
-                encodeUserDefined(text.substring(from), k + 1, out);
-                return;
-            }
-        }
-        if (!text.isEmpty()) {
-            for (String word : pre.split(text)) {
-                String symbols = ByteLevel.encode(word);
-                Integer whole = pre.ignoreMerges ? ids.get(symbols) : null;
-                if (whole != null) {
-                    out.add(whole);
-                } else {
-                    merge(symbols, out);
-                }
+    /** Encodes one stretch of text between user-defined tokens: words, then merges. */
+    private void encodeText(String text, IntList out) {
+        for (String word : pre.split(text)) {
+            String symbols = ByteLevel.encode(word);
+            Integer whole = pre.ignoreMerges ? ids.get(symbols) : null;
+            if (whole != null) {
+                out.add(whole);
+            } else {
+                merge(symbols, out);
             }
         }
     }
@@ -206,7 +188,7 @@ final class BpeTokenizer implements Tokenizer {
                 throw new IllegalArgumentException("token " + id + " is outside the vocabulary of " + texts.length);
             }
             String t = texts[id];
-            if (types[id] == TYPE_USER_DEFINED) {
+            if (types[id] == UserDefinedTokens.TYPE) {
                 bytes.writeBytes(t.getBytes(StandardCharsets.UTF_8));
             } else if (types[id] == TYPE_NORMAL) {
                 for (int c = 0; c < t.length(); c++) {
@@ -220,29 +202,5 @@ final class BpeTokenizer implements Tokenizer {
             }
         }
         return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    /** A growable int array. */
-    private static final class IntList {
-        private int[] a;
-        private int n;
-
-        IntList(int capacity) {
-            a = new int[Math.max(4, capacity)];
-        }
-
-        void add(int v) {
-            if (n == a.length) {
-                if (a.length > Integer.MAX_VALUE / 2 - 8) {
-                    throw new InvalidInputException("the text gives more than " + n + " tokens");
-                }
-                a = Arrays.copyOf(a, a.length * 2);
-            }
-            a[n++] = v;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(a, n);
-        }
     }
 }

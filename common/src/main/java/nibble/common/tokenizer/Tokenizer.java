@@ -5,7 +5,8 @@ import java.util.Map;
 /**
  * A model's tokenizer: text to token ids and back, giving the ids llama.cpp gives for the same
  * vocabulary. Build one from a table's {@code source.tokenizer} (the GGUF {@code tokenizer.*} keys) with
- * {@link #fromMetadata}. Instances are immutable and safe to share between threads.
+ * {@link #fromMetadata}: byte-level BPE for {@code tokenizer.ggml.model} {@code gpt2}, SentencePiece-style
+ * for {@code llama}. Instances are immutable and safe to share between threads.
  */
 public interface Tokenizer {
 

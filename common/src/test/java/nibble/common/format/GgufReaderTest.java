@@ -150,6 +150,28 @@ class GgufReaderTest {
     }
 
     @Test
+    void readsAVocabularyOnlyFileThatEndsUnpadded() throws Exception {
+        // llama.cpp's models/ggml-vocab-*.gguf: metadata, no tensors, no padding after the last value
+        GgufBuilder g = new GgufBuilder().llama(32, 32, 1, 4, 2, 3).string("tokenizer.ggml.model", "llama")
+                .kv("tokenizer.ggml.tokens", 9, o -> o.u32(8).u64(3).str("<unk>").str("\u2581a").str("b"));
+        byte[] padded = g.build();
+        int end = padded.length;
+        while (padded[end - 1] == 0) {
+            end--;
+        }
+        byte[] unpadded = Arrays.copyOf(padded, end);
+        assertTrue(unpadded.length % 32 != 0, "the test needs an unaligned end");
+        for (byte[] file : List.of(padded, unpadded)) {
+            CheckpointHeader h = read(file);
+            assertEquals(List.of(), h.tensors());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> tok = (Map<String, Object>) h.sourceMetadata().get("tokenizer");
+            assertEquals(List.of("<unk>", "\u2581a", "b"), tok.get("tokenizer.ggml.tokens"));
+        }
+        rejected(Arrays.copyOf(unpadded, unpadded.length - 1), "past the end");
+    }
+
+    @Test
     void honoursAlignmentAndVersion2() throws Exception {
         GgufBuilder g = new GgufBuilder();
         g.version = 2;

@@ -145,9 +145,9 @@ class Gpt2TokenizerTest {
     @Test
     void unsupportedOrMalformedMetadataIsOneClearError() {
         Map<String, Object> m = byteVocab(List.of(), List.of(), List.of());
-        m.put("tokenizer.ggml.model", "llama");
-        assertEquals("tbl: tokenizer model 'llama' (tokenizer.ggml.model) is not supported; Nibble tokenizes 'gpt2'"
-                + " (byte-level BPE)", assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", m)).getMessage());
+        m.put("tokenizer.ggml.model", "bert");
+        assertEquals("tbl: tokenizer model 'bert' (tokenizer.ggml.model) is not supported; Nibble tokenizes 'gpt2'"
+                + " (byte-level BPE) and 'llama' (SentencePiece)", assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", m)).getMessage());
         m.put("tokenizer.ggml.model", "gpt2");
         m.put("tokenizer.ggml.pre", "klingon");
         String msg = assertThrows(InvalidInputException.class, () -> Tokenizer.fromMetadata("tbl", m)).getMessage();
