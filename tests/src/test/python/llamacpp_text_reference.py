@@ -1,4 +1,4 @@
-"""Reference for TokenizerReferenceTest and EvaluateTextTest: llama.cpp itself (llama-cpp-python), on a
+"""Reference for TokenizerReferenceTest: llama.cpp itself (llama-cpp-python), on a
 GGUF model and a UTF-8 text.
 
 usage:
@@ -10,20 +10,13 @@ usage:
       "-" uses the model's pre-tokenizer, another value a vocabulary-only copy of the model's metadata
       (no tensors) with tokenizer.ggml.pre = PRE, written next to OUT.json. MODEL may be a
       vocabulary-only file (llama.cpp's models/ggml-vocab-*.gguf).
-  llamacpp_text_reference.py perplexity MODEL.gguf TEXT CTX CHUNKS OUT.json
-      perplexity by llama-perplexity's protocol, written out here rather than taken from Nibble: the
-      text tokenized once with add_special (BOS when the vocabulary adds it), cut into len // CTX chunks
-      of CTX tokens (the first CHUNKS of them), each chunk's first token replaced by BOS when the
-      vocabulary adds BOS, each chunk evaluated from an empty KV cache with logits at every position,
-      and the tokens at CTX/2 + 1 .. CTX - 1 scored from the logits before them; PPL = exp(sum NLL / count)
+(perplexity by llama-perplexity's protocol: bin/llama-cpp-referee perplexity)
 """
 import ctypes
 import json
-import math
 import sys
 import time
 
-import numpy as np
 import llama_cpp
 from gguf import GGUFReader, GGUFValueType, GGUFWriter
 
@@ -87,43 +80,8 @@ def tokenize(model, text_path, cases_path, pre, out):
     json.dump(result, open(out, "w"))
 
 
-def perplexity(model, text_path, ctx, chunks, out):
-    llm = load(model, ctx=ctx)
-    text = open(text_path, "rb").read()
-    tokens = llm.tokenize(text, add_bos=True, special=False)  # llama.cpp's add_special
-    adds_bos = len(llm.tokenize(b"a", add_bos=True)) > len(llm.tokenize(b"a", add_bos=False))
-    if len(tokens) < 2 * ctx:
-        raise SystemExit(f"{len(tokens)} tokens, need {2 * ctx}")
-    n = len(tokens) // ctx
-    if chunks > 0:
-        n = min(n, chunks)
-    first = ctx // 2
-    nll, count, per_chunk, chunk_tokens = 0.0, 0, [], []
-    for i in range(n):
-        chunk = list(tokens[i * ctx:(i + 1) * ctx])
-        if adds_bos:
-            chunk[0] = llm.token_bos()
-        llm.reset()
-        llm.eval(chunk)
-        logits = np.array(llm.scores[:ctx], dtype=np.float64)
-        chunk_nll = 0.0
-        for j in range(first, ctx - 1):
-            row = logits[j]
-            m = row.max()
-            lse = m + math.log(np.exp(row - m).sum())
-            chunk_nll += lse - row[chunk[j + 1]]
-            count += 1
-        nll += chunk_nll
-        per_chunk.append(chunk_nll / (ctx - 1 - first))
-        chunk_tokens.append(chunk)
-    json.dump({"version": llama_cpp.__version__, "ppl": math.exp(nll / count), "count": count, "text_tokens": len(tokens),
-               "adds_bos": adds_bos, "chunk_nll": per_chunk, "chunks": chunk_tokens}, open(out, "w"))
-
-
 if __name__ == "__main__":
     if sys.argv[1] == "tokenize":
         tokenize(*sys.argv[2:7])
-    elif sys.argv[1] == "perplexity":
-        perplexity(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
     else:
         raise SystemExit(__doc__)

@@ -86,7 +86,7 @@ class EvaluateTextTest {
     @Test
     void perplexityIsLlamaCppsWithinOnePercent() throws Exception {
         LlamaCpp.requireOrSkip();
-        JsonNode ref = LlamaCpp.run(dir.resolve("ppl.json"), "perplexity", gguf.toString(), text.toString(), String.valueOf(CTX),
+        JsonNode ref = LlamaCpp.referee(dir.resolve("ppl.json"), "perplexity", gguf.toString(), text.toString(), String.valueOf(CTX),
                 String.valueOf(CHUNKS));
         double nibble = model.get("perplexity_original").get("mean").asDouble();
         double llama = ref.get("ppl").asDouble();
@@ -103,7 +103,7 @@ class EvaluateTextTest {
         List<int[]> chunks = tokens(seqs.resolve("sequences"));
         assertEquals(CHUNKS, chunks.size());
         for (int i = 0; i < CHUNKS; i++) {
-            assertArrayEquals(LlamaCpp.ints(ref.get("chunks").get(i)), chunks.get(i), "chunk " + i + " is llama-perplexity's");
+            assertArrayEquals(LlamaCpp.ints(ref.get("chunk_tokens").get(i)), chunks.get(i), "chunk " + i + " is llama-perplexity's");
         }
     }
 

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * llama.cpp itself as the referee: {@code tests/src/test/python/llamacpp_text_reference.py} run with
- * {@code .venv}'s Python, where {@code .ci/run} installs llama-cpp-python. Skips with a printed reason
+ * llama.cpp itself as the referee: {@code bin/llama-cpp-referee} and
+ * {@code tests/src/test/python/llamacpp_text_reference.py} (the tokenizer's) run with {@code .venv}'s Python, where {@code .ci/run} installs llama-cpp-python. Skips with a printed reason
  * when it is not installed locally; fails under CI.
  */
 final class LlamaCpp {
@@ -36,19 +36,27 @@ final class LlamaCpp {
         GgufShardTest.requireOrSkip(problem);
     }
 
-    /** Runs the reference script with {@code args}; its JSON output goes to {@code out}, which is read back. */
+    /** Runs the tokenizer reference script with {@code args}; its JSON output goes to {@code out}, which is read back. */
     static JsonNode run(Path out, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(GgufShardTest.venvPython().toString(),
-                GgufShardTest.project().resolve("tests/src/test/python/llamacpp_text_reference.py").toString()));
+        return run(GgufShardTest.project().resolve("tests/src/test/python/llamacpp_text_reference.py"), out, args);
+    }
+
+    /** Runs {@code bin/llama-cpp-referee} with {@code args}; its JSON output goes to {@code out}, which is read back. */
+    static JsonNode referee(Path out, String... args) throws Exception {
+        return run(GgufShardTest.project().resolve("bin/llama-cpp-referee"), out, args);
+    }
+
+    private static JsonNode run(Path script, Path out, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(GgufShardTest.venvPython().toString(), script.toString()));
         cmd.addAll(List.of(args));
         cmd.add(out.toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(10, TimeUnit.MINUTES)) {
             p.destroyForcibly();
-            fail("llamacpp_text_reference.py timed out");
+            fail(script.getFileName() + " timed out");
         }
-        assertEquals(0, p.exitValue(), "llamacpp_text_reference.py failed:\n" + log);
+        assertEquals(0, p.exitValue(), script.getFileName() + " failed:\n" + log);
         return new ObjectMapper().readTree(out.toFile());
     }
 

@@ -33,7 +33,7 @@ import nibble.jobs.model.TableModels;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LlamaCppRefereeTest {
     /** Tokens whose logits are compared. */
-    private static final int LOGIT_TOKENS = 48;
+    private static final int LOGIT_TOKENS = 32;
     private static final String CTX = "256";
     private static final String CHUNKS = "6";
     private static final Path REFEREE = GgufShardTest.project().resolve("bin/llama-cpp-referee");
@@ -44,6 +44,7 @@ class LlamaCppRefereeTest {
 
     @BeforeAll
     void export(@TempDir Path tmp) throws Exception {
+        LlamaCpp.requireOrSkip();
         dir = tmp;
         Path source = GgufShardTest.smolLm2();
         GgufShardTest.requireOrSkip(source == null ? "SmolLM2 GGUF absent (.ci/venv installs it)" : null);
@@ -92,25 +93,46 @@ class LlamaCppRefereeTest {
     }
 
     @Test
+    void nibblesPerplexityOfF32AndQ4_0IsLlamaCppsWithinOnePercent() throws Exception {
+        Path q = quantizeAndExport("int4-g32");
+        Path eval = dir.resolve("eval-text");
+        run("evaluate", "--original", table.toString(), "--quantized", q.toString(), "--output", eval.toString(),
+                "--text", evaluationText().toString(), "--ctx", "64", "--chunks", "2");
+        JsonNode model = new ObjectMapper().readTree(eval.resolve("report.json").toFile()).get("model");
+        double[][] pairs = {
+            {model.get("perplexity_original").get("mean").asDouble(), llamaPerplexity(f32, "64", "2")},
+            {model.get("perplexity_quantized").get("mean").asDouble(), llamaPerplexity(Path.of(q + ".gguf"), "64", "2")}};
+        String[] names = {"F32", "int4-g32 as Q4_0/Q8_0"};
+        for (int i = 0; i < 2; i++) {
+            double diff = pairs[i][0] / pairs[i][1] - 1;
+            System.out.printf(Locale.ROOT, "perplexity, ctx 64, 2 chunks, %s: Nibble %.4f, llama.cpp %.4f (%+.3f%%)%n", names[i],
+                    pairs[i][0], pairs[i][1], 100 * diff);
+            assertTrue(Math.abs(diff) < 0.01, names[i] + ": Nibble " + pairs[i][0] + " vs llama.cpp " + pairs[i][1]);
+        }
+    }
+
+    private double llamaPerplexity(Path gguf, String ctx, String chunks) throws Exception {
+        return LlamaCpp.referee(dir.resolve("ppl-" + gguf.getFileName() + "-" + ctx + ".json"), "perplexity", gguf.toString(),
+                evaluationText().toString(), ctx, chunks).get("ppl").asDouble();
+    }
+
+    @Test
     void nibblesQ4_0IsNoWorseThanLlamaCppsOwn() throws Exception {
         Map<String, Path> models = new LinkedHashMap<>();
         models.put("F32 (export of the dense table)", f32);
         models.put("llama.cpp Q4_0", llamaQuantize("Q4_0"));
-        models.put("llama.cpp Q8_0", llamaQuantize("Q8_0"));
         models.put("Nibble int4-g32 as Q4_0", Path.of(quantizeAndExport("int4-g32") + ".gguf"));
         models.put("Nibble int4-g32-mse as Q4_0", Path.of(quantizeAndExport("int4-g32-mse") + ".gguf"));
         Map<String, Double> ppl = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : models.entrySet()) {
-            Path out = dir.resolve("ppl-" + ppl.size() + ".json");
-            GgufShardTest.python(REFEREE, "perplexity", e.getValue().toString(), evaluationText().toString(), CTX, CHUNKS,
-                    out.toString());
-            JsonNode r = new ObjectMapper().readTree(out.toFile());
+            JsonNode r = LlamaCpp.referee(dir.resolve("ppl-" + ppl.size() + ".json"), "perplexity", e.getValue().toString(),
+                    evaluationText().toString(), CTX, CHUNKS);
             ppl.put(e.getKey(), r.get("ppl").asDouble());
             System.out.printf(Locale.ROOT, "llama.cpp perplexity, ctx %s, %d chunks: %-30s %8.3f  (%d bytes)%n", CTX, r.get("chunks").asInt(),
                     e.getKey(), r.get("ppl").asDouble(), Files.size(e.getValue()));
         }
         assertTrue(ppl.get("Nibble int4-g32-mse as Q4_0") <= ppl.get("llama.cpp Q4_0"), "Nibble's mse Q4_0 vs llama.cpp's Q4_0: " + ppl);
-        assertTrue(ppl.get("llama.cpp Q8_0") < ppl.get("llama.cpp Q4_0"), "8 bits beat 4: " + ppl);
+        assertTrue(ppl.get("llama.cpp Q4_0") > ppl.get("F32 (export of the dense table)"), "4 bits cost something: " + ppl);
     }
 
     private Path quantizeAndExport(String recipe) {

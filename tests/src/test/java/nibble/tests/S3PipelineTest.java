@@ -221,6 +221,30 @@ class S3PipelineTest {
     }
 
     @Test
+    void exportReadsAndWritesS3LikeLocalFiles() throws Exception {
+        Path ckpt = ShardRoundTripTest.tinyCheckpoint(work.resolve("tiny-export"), DType.F32, 0);
+        Path table = work.resolve("export-table");
+        Path q = work.resolve("export-q");
+        assertEquals(0, local("shard", "--input", ckpt.toString(), "--output", table.toString()).code());
+        assertEquals(0, local("quantize", "--input", table.toString(), "--output", q.toString(), "--recipe", "int4-g32").code());
+        Path localGguf = work.resolve("export.gguf");
+        assertEquals(0, local("export", "--input", q.toString(), "--output", localGguf.toString()).code());
+
+        String s3Table = "s3a://registry/export/q";
+        upload(q, s3Table);
+        TestSpark.Run toS3 = TestSpark.nibble("export", "--input", s3Table, "--output", "s3a://registry/export/model.gguf");
+        assertEquals(0, toS3.code(), toS3.err());
+        assertArrayEquals(Files.readAllBytes(localGguf), read("s3a://registry/export/model.gguf"), "the same bytes on S3");
+        Path fromS3 = work.resolve("from-s3.gguf");
+        TestSpark.Run r = TestSpark.nibble("export", "--input", s3Table, "--output", fromS3.toString());
+        assertEquals(0, r.code(), r.err());
+        assertArrayEquals(Files.readAllBytes(localGguf), Files.readAllBytes(fromS3), "the same bytes from S3");
+        for (String key : listing("s3a://registry/export/").keySet()) {
+            assertFalse(key.contains(".nibble-tmp") || key.contains(".nibble-claim"), "nothing left behind: " + key);
+        }
+    }
+
+    @Test
     void serverDyingMidWriteLeavesNothingCompleteAndARerunSucceeds() throws Exception {
         Path ckpt = work.resolve("demo");
         SyntheticCheckpoint.write(ckpt, SyntheticSpec.preset("demo").withSeed(3), 0);

@@ -44,7 +44,7 @@ public final class ExportAction {
                 + " of GGUF data to " + Uris.redact(args.output()));
         List<ExportResult.Tensor> done = new ArrayList<>();
         long bytes;
-        try (FileCommitter out = FileCommitter.begin(args.output(), args.overwrite(), conf, PathOverlap.table("--input", args.input()))) {
+        try (FileCommitter out = FileCommitter.begin(args.output(), args.overwrite(), conf, List.of(new PathOverlap.Read("--input", args.input())))) {
             try (OutputStream os = new BufferedOutputStream(out.create(), 1 << 20)) {
                 GgufWriter w = new GgufWriter(os, plan.metadata(), plan.slots());
                 GgufTensorWriter tw = new GgufTensorWriter(w, plan, args.strict(), Uris.redact(args.input()),
