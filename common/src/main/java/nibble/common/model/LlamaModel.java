@@ -62,6 +62,14 @@ public final class LlamaModel {
      * ones.
      */
     public float[] forward(int token, int pos, KvCache cache) {
+        return forward(token, pos, cache, null);
+    }
+
+    /**
+     * {@link #forward(int, int, KvCache)}, showing {@code observer} (when not null) every linear layer's
+     * input before the layer reads it; the logits are the same.
+     */
+    public float[] forward(int token, int pos, KvCache cache, LinearInputs observer) {
         if (token < 0 || token >= config.vocabSize()) {
             throw new InvalidInputException("token " + token + " is outside the vocabulary 0.." + (config.vocabSize() - 1));
         }
@@ -79,6 +87,9 @@ public final class LlamaModel {
             LayerWeights w = layers.get(l);
             rmsNorm(x, w.inputNorm(), cache.xb);
             float[] in = linearInput(cache.xb, dim, cache);
+            if (observer != null) {
+                observer.observe(l, LinearInputs.Site.ATTENTION_IN, in, dim);
+            }
             w.q().matvec(in, cache.q);
             w.k().matvec(in, cache.k);
             w.v().matvec(in, cache.v);
@@ -87,11 +98,18 @@ public final class LlamaModel {
             System.arraycopy(cache.k, 0, cache.keys[l], pos * kvDim, kvDim);
             System.arraycopy(cache.v, 0, cache.values[l], pos * kvDim, kvDim);
             attention(l, pos, cache);
-            w.o().matvec(linearInput(cache.xb, dim, cache), cache.xb2);
+            in = linearInput(cache.xb, dim, cache);
+            if (observer != null) {
+                observer.observe(l, LinearInputs.Site.ATTENTION_OUT, in, dim);
+            }
+            w.o().matvec(in, cache.xb2);
             add(x, cache.xb2);
 
             rmsNorm(x, w.postAttentionNorm(), cache.xb);
             in = linearInput(cache.xb, dim, cache);
+            if (observer != null) {
+                observer.observe(l, LinearInputs.Site.MLP_IN, in, dim);
+            }
             w.gate().matvec(in, cache.hb);
             w.up().matvec(in, cache.hb2);
             float[] hb = cache.hb;
@@ -99,10 +117,17 @@ public final class LlamaModel {
                 float g = hb[i];
                 hb[i] = g / (1f + (float) Math.exp(-g)) * cache.hb2[i];
             }
-            w.down().matvec(linearInput(hb, hb.length, cache), cache.xb2);
+            in = linearInput(hb, hb.length, cache);
+            if (observer != null) {
+                observer.observe(l, LinearInputs.Site.MLP_HIDDEN, in, hb.length);
+            }
+            w.down().matvec(in, cache.xb2);
             add(x, cache.xb2);
         }
         rmsNorm(x, weights.finalNorm(), cache.xb);
+        if (observer != null) {
+            observer.observe(-1, LinearInputs.Site.HEAD_IN, cache.xb, dim);
+        }
         float[] logits = new float[config.vocabSize()];
         weights.lmHead().matvec(cache.xb, logits);
         cache.length = pos + 1;

@@ -31,7 +31,9 @@ import scala.Tuple2;
 /**
  * {@code calibrate}: per-channel weight statistics of a tensor table (min, max, absmax, mean, std,
  * excess kurtosis, p99 and p99.9 of |w|), and per tensor the same merged plus its outlier channels.
- * Written as two Parquet tables and {@code stats.json} ({@link StatsTables}).
+ * With calibration data ({@code --data} or {@code --text}), also the statistics of every linear
+ * layer's input per input channel, from the model run over the sequences ({@link ActivationCalibration}).
+ * Written as Parquet tables and {@code stats.json} ({@link StatsTables}).
  */
 public final class CalibrateAction {
     private CalibrateAction() {
@@ -45,8 +47,17 @@ public final class CalibrateAction {
         }
         List<TensorInfo> infos = manifest.tensorInfos();
         // the table's data is read; its folder may hold the statistics (<table>/stats is the default)
+        ActivationCalibration.Sequences sequences = args.activations()
+                ? ActivationCalibration.sequences(spark, args, manifest) : null;
+        List<PathOverlap.Read> reads = new ArrayList<>(PathOverlap.table("--input", input));
+        if (args.data() != null) {
+            reads.add(new PathOverlap.Read("--data", args.data()));
+        }
+        if (args.text() != null) {
+            reads.add(new PathOverlap.Read("--text", args.text()));
+        }
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(),
-                spark.sparkContext().hadoopConfiguration(), PathOverlap.table("--input", input))) {
+                spark.sparkContext().hadoopConfiguration(), reads)) {
             List<FilePlan> plans = ShardPlanner.plan(infos, t -> StatsTables.CHANNEL_ROW_BYTES, StatsTables.TARGET_FILE_BYTES);
             String channelsDir = committer.tempDir(StatsTables.CHANNELS_DIR);
             InputChecksums read = new InputChecksums(input, manifest, List.of(TensorTable.DATA));
@@ -73,9 +84,15 @@ public final class CalibrateAction {
             Map<String, List<FilePlan>> folders = new LinkedHashMap<>();
             folders.put(StatsTables.CHANNELS_DIR, plans);
             folders.put(StatsTables.TENSORS_DIR, List.of(new FilePlan(0, List.of())));
+            CalibrateResult.Calibration calibration = null;
+            if (sequences != null) {
+                calibration = ActivationCalibration.run(spark, args, manifest, sequences, committer.tempDir(StatsTables.ACTIVATIONS_DIR));
+                folders.put(StatsTables.ACTIVATIONS_DIR, List.of(new FilePlan(0, List.of())));
+            }
+            CalibrateResult.Calibration measured = calibration;
             committer.commit(folders, StatsTables.RECORD,
-                    files -> StatsTables.record(input, manifest, args.outlierFactor(), infos, tensors, files));
-            return new CalibrateResult(args, infos, tensors);
+                    files -> StatsTables.record(input, manifest, args.outlierFactor(), infos, tensors, measured, files));
+            return new CalibrateResult(args, infos, tensors, calibration);
         }
     }
 

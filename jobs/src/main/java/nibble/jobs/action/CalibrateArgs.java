@@ -12,19 +12,45 @@ import nibble.jobs.table.StatsTables;
  * @param output the statistics folder ({@code <input>/stats} when built with a null output)
  * @param outlierFactor a channel is an outlier when its absmax exceeds this times the tensor's median channel absmax
  * @param overwrite replace statistics already at {@code output}
+ * @param data calibration token sequences ({@code nibble sample} output, or Parquet with a {@code tokens}
+ *        array&lt;int&gt; column), or null; excludes {@code text}
+ * @param text calibration text, tokenized with the table's tokenizer and cut into chunks of {@code ctx}, or null
+ * @param ctx tokens per text chunk
+ * @param chunks text chunks to use (0: all the text gives)
+ * @param partitions Spark partitions for the sequences (0: four per core)
  */
-public record CalibrateArgs(String input, String output, double outlierFactor, boolean overwrite) {
+public record CalibrateArgs(String input, String output, double outlierFactor, boolean overwrite, String data, String text,
+                            int ctx, int chunks, int partitions) {
     public static final double DEFAULT_OUTLIER_FACTOR = 5;
 
     public CalibrateArgs {
         Objects.requireNonNull(input, "input");
         Uris.requireNoCredentials("--input", input);
         Uris.requireNoCredentials("--output", output);
+        Uris.requireNoCredentials("--data", data);
+        Uris.requireNoCredentials("--text", text);
         if (output == null) {
             output = StatsTables.defaultDir(input);
         }
         if (!(outlierFactor > 1)) {
             throw new UsageException("--outlier-factor must be greater than 1");
         }
+        if (data != null && text != null) {
+            throw new UsageException("--text and --data are mutually exclusive");
+        }
+        EvaluateArgs.requireChunking(ctx, chunks);
+        if (partitions < 0) {
+            throw new UsageException("--partitions must be zero (four per core) or positive");
+        }
+    }
+
+    /** Weight statistics only. */
+    public CalibrateArgs(String input, String output, double outlierFactor, boolean overwrite) {
+        this(input, output, outlierFactor, overwrite, null, null, EvaluateArgs.DEFAULT_CTX, 0, 0);
+    }
+
+    /** Whether activation statistics are measured too. */
+    public boolean activations() {
+        return data != null || text != null;
     }
 }

@@ -10,6 +10,24 @@ import nibble.common.stats.TensorStats;
  *
  * @param tensors the table's tensors, in manifest order
  * @param stats each measured tensor's statistics, by name
+ * @param calibration the calibration data and what its activations reached, or null without {@code --data}/{@code --text}
  */
-public record CalibrateResult(CalibrateArgs args, List<TensorInfo> tensors, Map<String, TensorStats> stats) {
+public record CalibrateResult(CalibrateArgs args, List<TensorInfo> tensors, Map<String, TensorStats> stats,
+                              Calibration calibration) {
+
+    /**
+     * The identity of the calibration data, as {@code stats.json} records it.
+     *
+     * @param kind {@code data} (token sequences) or {@code text}
+     * @param uri where the data came from (redacted)
+     * @param checksum CRC-32C (hex) of the sequences: for each in order, its length then its tokens, as little-endian int32
+     * @param seed the sampling seed from the sequences' {@code sample.json}, or null when not known
+     * @param sequences sequences run through the model
+     * @param tokens tokens run through the model
+     * @param measured tensors with activation statistics
+     * @param missing 2-D tensors of the table without activation statistics (calibration never reached their input)
+     */
+    public record Calibration(String kind, String uri, String checksum, Long seed, long sequences, long tokens, int measured,
+                              List<String> missing) {
+    }
 }

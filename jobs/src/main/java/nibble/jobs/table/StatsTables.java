@@ -17,14 +17,17 @@ import org.apache.spark.sql.types.StructType;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
 import nibble.common.json.Json;
+import nibble.common.stats.ActivationAccumulator;
 import nibble.common.stats.ChannelStats;
 import nibble.common.stats.TensorStats;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
+import nibble.jobs.action.CalibrateResult;
 
 /**
  * The statistics folder that {@code calibrate} writes (see docs/FORMAT.md): {@code channels/}, one
- * Parquet row per tensor row; {@code tensors/}, one per tensor; and {@code stats.json}, written last.
+ * Parquet row per tensor row; {@code tensors/}, one per tensor; with calibration data {@code
+ * activations/}, one per tensor whose input was measured; and {@code stats.json}, written last.
  * Column names are the Java fields' in snake_case.
  */
 public final class StatsTables {
@@ -32,6 +35,8 @@ public final class StatsTables {
     public static final String RECORD = "stats.json";
     public static final String CHANNELS_DIR = "channels";
     public static final String TENSORS_DIR = "tensors";
+    /** Activation statistics, written when calibrate is given calibration data. */
+    public static final String ACTIVATIONS_DIR = "activations";
     public static final String FORMAT = "nibble-weight-stats";
     /** Planning size of one channel row in Parquet, so files hold about a million channels. */
     public static final long CHANNEL_ROW_BYTES = 64;
@@ -63,6 +68,15 @@ public final class StatsTables {
             .add("max_channel_kurtosis", DataTypes.DoubleType, false)
             .add("outlier_channels", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
+    /** One row per tensor whose input calibration measured: per input channel of that tensor (its columns). */
+    public static final StructType ACTIVATIONS = new StructType()
+            .add("tensor", DataTypes.StringType, false)
+            .add("channels", DataTypes.IntegerType, false)
+            .add("count", DataTypes.LongType, false)
+            .add("mean_sq", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            .add("mean_abs", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            .add("max_abs", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
     private StatsTables() {
     }
 
@@ -91,6 +105,53 @@ public final class StatsTables {
                 s.medianChannelAbsMax(), s.maxChannelKurtosis(), scala.jdk.javaapi.CollectionConverters.asScala(outliers).toSeq());
     }
 
+    public static Row activationRow(String tensor, ActivationAccumulator.InputStats s) {
+        List<Double> sq = new ArrayList<>();
+        List<Double> abs = new ArrayList<>();
+        List<Float> max = new ArrayList<>();
+        for (int c = 0; c < s.meanSq().length; c++) {
+            sq.add(s.meanSq()[c]);
+            abs.add(s.meanAbs()[c]);
+            max.add(s.maxAbs()[c]);
+        }
+        return RowFactory.create(tensor, s.meanSq().length, s.count(), seq(sq), seq(abs), seq(max));
+    }
+
+    private static <T> scala.collection.immutable.Seq<T> seq(List<T> list) {
+        return scala.jdk.javaapi.CollectionConverters.asScala(list).toSeq();
+    }
+
+    /**
+     * The {@code mean_sq} column of a statistics folder's activation table, by tensor; null when the
+     * folder's {@code stats.json} records no calibration data.
+     */
+    public static Map<String, double[]> readMeanSquares(org.apache.spark.sql.SparkSession spark, String statsDir) throws IOException {
+        Path record = new Path(statsDir, RECORD);
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        FileSystem fs = record.getFileSystem(conf);
+        if (!fs.exists(record)) {
+            return null;
+        }
+        byte[] bytes;
+        try (InputStream in = fs.open(record)) {
+            bytes = in.readNBytes((int) Manifest.MAX_BYTES + 1);
+        }
+        if (!Json.parseObject(bytes, record.toString()).path("calibration").isObject()) {
+            return null;
+        }
+        Map<String, double[]> out = new java.util.HashMap<>();
+        for (Row r : spark.read().schema(ACTIVATIONS).parquet(new Path(statsDir, ACTIVATIONS_DIR).toString())
+                .select("tensor", "mean_sq").collectAsList()) {
+            List<Double> sq = r.getList(1);
+            double[] w = new double[sq.size()];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = sq.get(i);
+            }
+            out.put(r.getString(0), w);
+        }
+        return out;
+    }
+
     /** The table checksums a {@code stats.json} was computed for. */
     public static Map<String, String> readChecksums(Path record, Configuration conf) throws IOException {
         FileSystem fs = record.getFileSystem(conf);
@@ -112,7 +173,7 @@ public final class StatsTables {
 
     /** {@code stats.json}: what was measured, from which table, and where the files are. */
     public static byte[] record(String input, Manifest manifest, double outlierFactor, List<TensorInfo> infos,
-                                Map<String, TensorStats> stats, List<FileEntry> files) {
+                                Map<String, TensorStats> stats, CalibrateResult.Calibration calibration, List<FileEntry> files) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("format", FORMAT);
         root.put("format_version", 1);
@@ -137,11 +198,24 @@ public final class StatsTables {
             tensors.add(e);
         }
         root.put("tensors", tensors);
+        if (calibration != null) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("kind", calibration.kind());
+            c.put("uri", calibration.uri());
+            c.put("checksum", calibration.checksum());
+            c.put("seed", calibration.seed());
+            c.put("sequences", calibration.sequences());
+            c.put("tokens", calibration.tokens());
+            c.put("statistic_tensors", calibration.measured());
+            c.put("missing", calibration.missing());
+            root.put("calibration", c);
+        }
         List<Map<String, Object>> fileList = new ArrayList<>();
         for (FileEntry f : files) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("path", f.path());
-            e.put("rows", f.path().startsWith(TENSORS_DIR + "/") ? tensors.size() : f.rows());
+            e.put("rows", f.path().startsWith(TENSORS_DIR + "/") ? tensors.size()
+                    : f.path().startsWith(ACTIVATIONS_DIR + "/") ? calibration.measured() : f.rows());
             e.put("bytes", f.bytes());
             fileList.add(e);
         }
