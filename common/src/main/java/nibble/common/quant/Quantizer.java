@@ -50,6 +50,46 @@ public final class Quantizer {
         return codec(scheme).quantize(tensor, row, values, RowLayout.of(scheme, values.length), clip);
     }
 
+    /**
+     * Quantizes a row whose scheme weighs the MSE search by importance ({@link Scheme#importance()}):
+     * {@code importance[c]} (non-negative, finite, one per column: the mean x² of input channel
+     * {@code c}) multiplies the squared error of column {@code c}. Schemes without importance ignore
+     * {@code importance} and quantize as {@link #quantize(String, long, float[], Scheme, Clip)}.
+     * Weighted rows run the scalar fast path.
+     */
+    public static QuantizedRow quantize(String tensor, long row, float[] values, Scheme scheme, Clip clip, double[] importance) {
+        if (scheme.importance() == Importance.NONE) {
+            return quantize(tensor, row, values, scheme, clip);
+        }
+        requireClip(tensor, row, scheme, clip);
+        requireImportance(tensor, row, values, importance);
+        return UniformCodec.INSTANCE.quantizeScalar(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
+    }
+
+    /** The reference implementation of {@link #quantize(String, long, float[], Scheme, Clip, double[])}. */
+    public static QuantizedRow quantizeReference(String tensor, long row, float[] values, Scheme scheme, Clip clip,
+                                                 double[] importance) {
+        if (scheme.importance() == Importance.NONE) {
+            return quantizeReference(tensor, row, values, scheme, clip);
+        }
+        requireClip(tensor, row, scheme, clip);
+        requireImportance(tensor, row, values, importance);
+        return UniformCodec.INSTANCE.quantizeReference(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
+    }
+
+    private static void requireImportance(String tensor, long row, float[] values, double[] w) {
+        if (w == null || w.length != values.length) {
+            throw new InvalidInputException("tensor '" + tensor + "' row " + row + ": the scheme weighs errors by activation statistics and "
+                    + (w == null ? "there are none for this tensor" : "they have " + w.length + " channels, the row " + values.length));
+        }
+        for (int i = 0; i < w.length; i++) {
+            if (!(w[i] >= 0) || Double.isInfinite(w[i])) {
+                throw new InvalidInputException("tensor '" + tensor + "' row " + row + ": importance " + w[i] + " of channel " + i
+                        + " is not a finite non-negative number");
+            }
+        }
+    }
+
     /** The scalar fast path of {@link #quantize(String, long, float[], Scheme, Clip)}, whatever {@link VectorSupport} says. */
     static QuantizedRow quantizeScalar(String tensor, long row, float[] values, Scheme scheme, Clip clip) {
         requireClip(tensor, row, scheme, clip);

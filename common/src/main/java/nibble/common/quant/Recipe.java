@@ -36,7 +36,9 @@ import nibble.common.InvalidInputException;
  * {@code group_size} is given, else {@code channel}), {@code group_size} (positive), {@code codebook}
  * ({@code uniform} (default), {@code nf4}, {@code log2}), {@code range} ({@code minmax} (default),
  * {@code percentile}, {@code mse}), {@code percentile} (with range percentile; default 99.9) and
- * {@code scale_dtype} ({@code F16} (default) or {@code F32}). An override is {@code "match"} plus
+ * {@code scale_dtype} ({@code F16} (default) or {@code F32}) and {@code importance} ({@code none}
+ * (default) or {@code activations}: with range mse, each element's squared error is weighted by its
+ * input channel's mean x² from {@code calibrate --data/--text}; {@link Importance}). An override is {@code "match"} plus
  * either {@code "keep": true} or a complete scheme (it does not inherit from the default).
  *
  * <p>{@link #schemeFor} keeps tensors with at most one dimension when {@code keep_1d} is true (the
@@ -50,7 +52,8 @@ import nibble.common.InvalidInputException;
 public final class Recipe {
 
     /** Names of the recipes shipped in conf/recipes and the jar. */
-    public static final List<String> BUILT_IN = List.of("int4-g32", "int4-g128", "int4-g32-mse", "nf4-g64", "int8-channel");
+    public static final List<String> BUILT_IN = List.of("int4-g32", "int4-g128", "int4-g32-mse", "int4-g32-imatrix", "nf4-g64",
+            "int8-channel");
 
     /** One override: a regex on the tensor name and what to do on a match. */
     public record Rule(Pattern match, Treatment treatment) {
@@ -58,7 +61,7 @@ public final class Recipe {
 
     private static final Set<String> TOP_KEYS = Set.of("description", "keep_1d", "default", "overrides");
     private static final Set<String> SCHEME_KEYS = Set.of("bits", "symmetric", "granularity", "group_size", "codebook", "range",
-            "percentile", "scale_dtype");
+            "percentile", "scale_dtype", "importance");
 
     private final String source;
     private final String description;
@@ -216,8 +219,10 @@ public final class Recipe {
         }
         ScaleFormat scaleFormat = m.containsKey("scale_dtype") ? choice(m.get("scale_dtype"), ScaleFormat.class, file, "scale_dtype")
                 : ScaleFormat.F16;
+        Importance importance = m.containsKey("importance") ? choice(m.get("importance"), Importance.class, file, "importance")
+                : Importance.NONE;
         try {
-            return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, scaleFormat);
+            return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, scaleFormat, importance);
         } catch (InvalidInputException e) {
             throw error(file, node, e.getMessage());
         }

@@ -13,12 +13,20 @@ import nibble.common.InvalidInputException;
  * LOG2 are 4-bit, symmetric only. {@code groupSize} is the group length for {@link Granularity#GROUP}
  * and 0 otherwise; {@code percentile} (e.g. 99.9) only means something with
  * {@link RangeMethod#PERCENTILE}, where it tells the driver which |w| percentile to pass as the clip,
- * and is 0 otherwise.
+ * and is 0 otherwise. {@code importance} ({@link Importance}) weighs the MSE search's squared errors
+ * by the input channels' activation statistics; only with range mse and the uniform codebook.
  */
 public record Scheme(int bits, boolean symmetric, Granularity granularity, int groupSize, Codebook codebook,
-        RangeMethod range, double percentile, ScaleFormat scaleFormat) implements Treatment {
+        RangeMethod range, double percentile, ScaleFormat scaleFormat, Importance importance) implements Treatment {
 
     public Scheme {
+        if (importance == null) {
+            importance = Importance.NONE;
+        }
+        if (importance != Importance.NONE && (range != RangeMethod.MSE || codebook != Codebook.UNIFORM)) {
+            throw new InvalidInputException("importance " + importance.name().toLowerCase(Locale.ROOT)
+                    + " needs range mse and codebook uniform");
+        }
         if (bits != 4 && bits != 8) {
             throw new InvalidInputException("bits must be 4 or 8, got " + bits);
         }
@@ -40,6 +48,12 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         }
     }
 
+    /** A scheme whose search weighs every element alike. */
+    public Scheme(int bits, boolean symmetric, Granularity granularity, int groupSize, Codebook codebook, RangeMethod range,
+                  double percentile, ScaleFormat scaleFormat) {
+        this(bits, symmetric, granularity, groupSize, codebook, range, percentile, scaleFormat, Importance.NONE);
+    }
+
     /** Round-to-nearest on min/max groups of {@code groupSize}, F16 scales. */
     public static Scheme group(int bits, boolean symmetric, int groupSize) {
         return new Scheme(bits, symmetric, Granularity.GROUP, groupSize, Codebook.UNIFORM, RangeMethod.MINMAX, 0, ScaleFormat.F16);
@@ -56,19 +70,24 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
     }
 
     public Scheme withCodebook(Codebook c) {
-        return new Scheme(bits, symmetric, granularity, groupSize, c, range, percentile, scaleFormat);
+        return new Scheme(bits, symmetric, granularity, groupSize, c, range, percentile, scaleFormat, importance);
     }
 
     public Scheme withRange(RangeMethod r) {
-        return new Scheme(bits, symmetric, granularity, groupSize, codebook, r, r == RangeMethod.PERCENTILE ? 99.9 : 0, scaleFormat);
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, r, r == RangeMethod.PERCENTILE ? 99.9 : 0, scaleFormat,
+                importance);
     }
 
     public Scheme withPercentile(double p) {
-        return new Scheme(bits, symmetric, granularity, groupSize, codebook, RangeMethod.PERCENTILE, p, scaleFormat);
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, RangeMethod.PERCENTILE, p, scaleFormat, importance);
     }
 
     public Scheme withScaleFormat(ScaleFormat f) {
-        return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, f);
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, f, importance);
+    }
+
+    public Scheme withImportance(Importance i) {
+        return new Scheme(bits, symmetric, granularity, groupSize, codebook, range, percentile, scaleFormat, i);
     }
 
     /** Smallest code: -8 / -128 symmetric uniform, else 0. */

@@ -9,7 +9,8 @@ import nibble.common.json.Json;
  * A {@link Scheme} as the JSON object a recipe spells it with ({@link Recipe} documents the keys),
  * which is also how a quantized table's manifest records it. Only the keys that mean something for
  * the scheme are written: {@code group_size} with group granularity, {@code percentile} with
- * percentile ranges.
+ * percentile ranges, {@code importance} when it is not {@code none} (so schemes without it are
+ * written as before).
  */
 public final class SchemeJson {
     private SchemeJson() {
@@ -30,6 +31,9 @@ public final class SchemeJson {
             o.put("percentile", s.percentile());
         }
         o.put("scale_dtype", s.scaleFormat().name());
+        if (s.importance() != Importance.NONE) {
+            o.put("importance", lower(s.importance()));
+        }
         return o;
     }
 

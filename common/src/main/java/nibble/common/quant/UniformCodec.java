@@ -31,6 +31,14 @@ final class UniformCodec implements Codec {
 
     @Override
     public QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return quantizeReference(tensor, row, x, layout, clip, null);
+    }
+
+    /**
+     * The definition, with the MSE search's squared errors weighted by {@code w} (one non-negative
+     * weight per element, or null for none): {@code sum w[i]·(x[i] - x'[i])²}.
+     */
+    QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Quantizer.requireFinite(tensor, row, x);
         Scheme s = layout.scheme();
         int qmin = s.symmetric() ? -(1 << (s.bits() - 1)) : 0;
@@ -51,12 +59,12 @@ final class UniformCodec implements Codec {
             }
             int zp = referenceZeroPoint(s, lo, scale, qmax);
             if (s.range() == RangeMethod.MSE) {
-                double best = referenceError(x, from, to, scale, zp, qmin, qmax);
+                double best = referenceError(x, w, from, to, scale, zp, qmin, qmax);
                 for (int k = 1; k <= 25; k++) {
                     float r = (50 - k) / 50f;
                     float cScale = referenceScale(s, lo * r, hi * r, constant);
                     int cZp = referenceZeroPoint(s, lo * r, cScale, qmax);
-                    double e = referenceError(x, from, to, cScale, cZp, qmin, qmax);
+                    double e = referenceError(x, w, from, to, cScale, cZp, qmin, qmax);
                     if (e < best) {
                         best = e;
                         scale = cScale;
@@ -109,13 +117,13 @@ final class UniformCodec implements Codec {
         return (int) Math.max(qmin, Math.min(qmax, q));
     }
 
-    /** Squared reconstruction error of a group under one candidate scale and zero-point. */
-    private static double referenceError(float[] x, int from, int to, float scale, int zp, int qmin, int qmax) {
+    /** Squared reconstruction error of a group under one candidate scale and zero-point, each term times {@code w[i]} when given. */
+    private static double referenceError(float[] x, double[] w, int from, int to, float scale, int zp, int qmin, int qmax) {
         float inv = ReferenceGroup.inverse(scale);
         double err = 0;
         for (int i = from; i < to; i++) {
             double d = (double) x[i] - (float) (referenceCode(x[i], inv, zp, qmin, qmax) - zp) * scale;
-            err += d * d;
+            err += w == null ? d * d : w[i] * d * d;
         }
         return err;
     }
@@ -132,6 +140,15 @@ final class UniformCodec implements Codec {
 
     @Override
     public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return quantizeScalar(tensor, row, x, layout, clip, null);
+    }
+
+    /**
+     * The scalar fast path with the MSE search's squared errors weighted by {@code w} (null for none):
+     * the same bytes as {@link #quantizeReference(String, long, float[], RowLayout, Clip, double[])}.
+     * The Vector API path has no weighted form; weighted rows always take this one.
+     */
+    QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Scheme s = layout.scheme();
         int qmin = s.qmin();
         int qmax = s.qmax();
@@ -179,12 +196,13 @@ final class UniformCodec implements Codec {
             }
             int zp = zeroPoint(s, lo, scale);
             if (mse) {
-                double best = error(x, from, to, scale, zp, qmin, qmax);
+                double best = w == null ? error(x, from, to, scale, zp, qmin, qmax) : weightedError(x, w, from, to, scale, zp, qmin, qmax);
                 for (int k = 1; k < Quantizer.CLIP_RATIOS.length; k++) {
                     float r = Quantizer.CLIP_RATIOS[k];
                     float cScale = scale(s, lo * r, hi * r, constant);
                     int cZp = zeroPoint(s, lo * r, cScale);
-                    double e = error(x, from, to, cScale, cZp, qmin, qmax);
+                    double e = w == null ? error(x, from, to, cScale, cZp, qmin, qmax)
+                            : weightedError(x, w, from, to, cScale, cZp, qmin, qmax);
                     if (e < best) {
                         best = e;
                         scale = cScale;
@@ -274,6 +292,22 @@ final class UniformCodec implements Codec {
             int q = Float.floatToRawIntBits(v + MAGIC) - MAGIC_BITS;
             double d = (double) x[i] - (float) q * scale;
             err += d * d;
+        }
+        return err;
+    }
+
+    /** {@link #error} with each squared error times {@code w[i]}. */
+    static double weightedError(float[] x, double[] w, int from, int to, float scale, int zp, int qmin, int qmax) {
+        float inv = inverse(scale);
+        float lo = qmin - zp;
+        float hi = qmax - zp;
+        double err = 0;
+        for (int i = from; i < to; i++) {
+            float v = x[i] * inv;
+            v = v < lo ? lo : (v > hi ? hi : v);
+            int q = Float.floatToRawIntBits(v + MAGIC) - MAGIC_BITS;
+            double d = (double) x[i] - (float) q * scale;
+            err += w[i] * d * d;
         }
         return err;
     }
