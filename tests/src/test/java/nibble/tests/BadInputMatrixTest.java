@@ -295,6 +295,15 @@ class BadInputMatrixTest {
                 () -> List.of("--outlier-factor must be greater than 1")));
         add(all, "calibrate: another run writing <table>/stats, --overwrite", claimed(() -> table.resolve("stats"),
                 () -> a("calibrate", "--input", s(table), "--overwrite")));
+        add(all, "calibrate: --data and --text", rejected(2, () -> fresh("c1"),
+                () -> a("calibrate", "--input", s(table), "--output", s(fresh("c1")), "--data", s(sequences), "--text", s(shortText)),
+                () -> List.of("--text and --data are mutually exclusive")));
+        add(all, "calibrate: --data with a token outside the vocabulary", rejected(3, () -> fresh("c2"),
+                () -> a("calibrate", "--input", s(table), "--output", s(fresh("c2")), "--data", s(outOfVocab)),
+                () -> List.of(s(outOfVocab), "token 100000, outside the vocabulary")));
+        add(all, "calibrate: --data without a tokens column", rejected(3, () -> fresh("c3"),
+                () -> a("calibrate", "--input", s(table), "--output", s(fresh("c3")), "--data", s(noTokens)),
+                () -> List.of(s(noTokens), "no 'tokens' column of array<int>")));
 
         // ---- quantize
         add(all, "quantize: onto its own input, --overwrite", rejected(3, () -> table,
@@ -318,6 +327,10 @@ class BadInputMatrixTest {
         add(all, "quantize: NaN in a quantized weight", rejected(3, () -> fresh("q7"),
                 () -> a("quantize", "--input", s(nanWeightTable), "--output", s(fresh("q7")), "--recipe", "int4-g32"),
                 () -> List.of(s(nanWeightTable), "'model.layers.0.self_attn.q_proj.weight' row 1", "non-finite value NaN")));
+        add(all, "quantize: a recipe needing activation statistics, weight statistics only", rejected(3, () -> fresh("q9"),
+                () -> a("quantize", "--input", s(table), "--output", s(fresh("q9")), "--recipe", "int4-g32-imatrix"),
+                () -> List.of(s(table.resolve("stats")), "recipe 'int4-g32-imatrix' needs activation statistics of " + table,
+                        "--data or --text")));
         add(all, "quantize: credentials in --recipe", rejected(2, () -> fresh("q8"),
                 () -> a("quantize", "--input", s(table), "--output", s(fresh("q8")), "--recipe", CREDS + "r.json"),
                 () -> List.of("--recipe: credentials in the URI are not accepted")));

@@ -17,6 +17,7 @@ import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Granularity;
+import nibble.common.quant.Importance;
 import nibble.common.quant.RangeMethod;
 import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
@@ -71,6 +72,10 @@ public final class QuantizeAction {
         if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
             rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(args, conf, in), treatments);
         }
+        HashMap<String, double[]> importance = new HashMap<>();
+        if (needs(treatments, s -> s.importance() == Importance.ACTIVATIONS)) {
+            importance = importance(spark, args, in, treatments);
+        }
         // the table's data, and the statistics folder whether or not this recipe reads it
         List<PathOverlap.Read> reads = new ArrayList<>(PathOverlap.table("--input", input));
         reads.add(new PathOverlap.Read("--stats", args.stats()));
@@ -81,7 +86,7 @@ public final class QuantizeAction {
             spark.sparkContext().register(errors, "quantization error");
             InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
             spark.sparkContext().register(read, "input checksums");
-            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, input);
+            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input);
             JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> read.digest(it, r -> r)).map(quantizer::quantizeRow),
                     e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
@@ -123,6 +128,48 @@ public final class QuantizeAction {
 
     private static boolean needs(Map<String, Treatment> treatments, Predicate<Scheme> p) {
         return treatments.values().stream().anyMatch(t -> t instanceof Scheme s && p.test(s));
+    }
+
+    /**
+     * Each tensor's activation mean x² for schemes that weigh errors by it, from the statistics
+     * folder: bad input naming the folder and the table when there are none, or when a tensor that
+     * needs them was never reached by calibration.
+     */
+    private static HashMap<String, double[]> importance(SparkSession spark, QuantizeArgs args, Manifest table,
+                                                        Map<String, Treatment> treatments) throws IOException {
+        String statsDir = args.stats();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        Path record = new Path(statsDir, StatsTables.RECORD);
+        Map<String, double[]> measured = null;
+        if (record.getFileSystem(conf).exists(record)) {
+            if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
+                throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
+            }
+            measured = StatsTables.readMeanSquares(spark, statsDir);
+        }
+        if (measured == null) {
+            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs activation statistics of "
+                    + Uris.redact(args.input()) + " and there are none here (run nibble calibrate --input <table> with --data or "
+                    + "--text first, or pass --stats)");
+        }
+        HashMap<String, double[]> out = new HashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (TensorInfo t : table.tensorInfos()) {
+            if (treatments.get(t.name()) instanceof Scheme s && s.importance() == Importance.ACTIVATIONS) {
+                double[] w = measured.get(t.name());
+                if (w == null || t.shape().length != 2 || w.length != t.shape()[1]) {
+                    missing.add(t.name());
+                } else {
+                    out.put(t.name(), w);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs activation statistics of "
+                    + Uris.redact(args.input()) + " for " + missing.size() + " tensors that calibration did not measure ("
+                    + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "") + ")");
+        }
+        return out;
     }
 
     private static String requireStats(QuantizeArgs args, Configuration conf, Manifest table) throws IOException {

@@ -31,13 +31,19 @@ final class RowQuantizer implements Serializable {
 
     private final HashMap<String, Treatment> treatments;
     private final HashMap<String, Clip> tensorClips;
+    private final HashMap<String, double[]> importance;
     private final String input;
 
-    /** {@code input} names the table in errors. */
-    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, String input) {
+    /**
+     * {@code importance}: each tensor's activation mean x² per input channel, for schemes that
+     * weigh the clip search by it; {@code input} names the table in errors.
+     */
+    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
+                 String input) {
         this.input = input;
         this.treatments = treatments;
         this.tensorClips = tensorClips;
+        this.importance = importance;
     }
 
     /** The row's quantized-table row and its reconstruction error (none for kept tensors). */
@@ -60,7 +66,7 @@ final class RowQuantizer implements Serializable {
         } catch (InvalidInputException e) {
             throw new InvalidInputException(input + ": " + e.getMessage(), e);
         }
-        QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r));
+        QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r), importance.get(tensor));
         ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
         return new RowError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
     }

@@ -1,0 +1,162 @@
+package nibble.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code calibrate --data} on stories260K: activation statistics that do not depend on the number of
+ * partitions (and so neither does the quantized table), and the importance-weighted clip search
+ * against the unweighted one and min/max, scored on sequences sampled with another seed.
+ */
+class CalibrateActivationsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Calibration sequences' seed; evaluation samples with {@link #EVAL_SEED}, which calibration never sees. */
+    private static final String CALIBRATION_SEED = "20261206";
+    private static final String EVAL_SEED = "7";
+    @TempDir
+    static Path tmp;
+    static Path table;
+    static Path data;
+
+    @BeforeAll
+    static void setUp() {
+        Path model = TestSpark.stories260K();
+        if (model == null || !Files.exists(model)) {
+            System.out.println("skipping calibrate tests: ../shared/models/stories260K.bin is absent");
+            return;
+        }
+        table = tmp.resolve("table");
+        assertEquals(0, TestSpark.nibble("shard", "--input", model.toString(), "--output", table.toString()).code());
+        data = tmp.resolve("calibration");
+        assertEquals(0, TestSpark.nibble("sample", "--model", table.toString(), "--output", data.toString(),
+                "--sequences", "32", "--sequence-length", "128", "--seed", CALIBRATION_SEED).code());
+    }
+
+    private static Path calibrate(String name, String partitions) {
+        Path stats = tmp.resolve(name);
+        if (!Files.exists(stats.resolve("stats.json"))) {
+            TestSpark.Run r = TestSpark.nibble("calibrate", "--input", table.toString(), "--output", stats.toString(),
+                    "--data", data.toString(), "--partitions", partitions);
+            assertEquals(0, r.code(), r.err());
+        }
+        return stats;
+    }
+
+    private static Path quantize(String recipe, Path stats, String name) {
+        Path out = tmp.resolve(name);
+        if (!Files.exists(out.resolve("manifest.json"))) {
+            TestSpark.Run r = TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
+                    "--recipe", recipe, "--stats", stats.toString());
+            assertEquals(0, r.code(), r.err());
+        }
+        return out;
+    }
+
+    @Test
+    void oneAndManyPartitionsGiveTheSameStatisticsAndTheSameQuantizedTable() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        long started = System.nanoTime();
+        Path one = calibrate("stats-1", "1");
+        Path many = calibrate("stats-7", "7");
+        System.out.printf("calibrate 32 x 128 tokens twice: %.1f s%n", (System.nanoTime() - started) / 1e9);
+        Map<String, byte[]> a = Tables.files(one);
+        Map<String, byte[]> b = Tables.files(many);
+        assertEquals(new TreeSet<>(a.keySet()), new TreeSet<>(b.keySet()));
+        assertTrue(a.keySet().stream().anyMatch(k -> k.startsWith("activations/") && k.endsWith(".parquet")), a.keySet().toString());
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k), b.get(k), k);
+        }
+
+        JsonNode record = JSON.readTree(a.get("stats.json"));
+        JsonNode cal = record.get("calibration");
+        assertEquals("data", cal.get("kind").asText());
+        assertEquals(Long.parseLong(CALIBRATION_SEED), cal.get("seed").asLong());
+        assertEquals(32, cal.get("sequences").asLong());
+        assertEquals(32 * 128, cal.get("tokens").asLong());
+        assertTrue(cal.get("checksum").asText().matches("[0-9a-f]{8}"), cal.toString());
+        // stories260K ties its head to the embedding: every 2-D tensor reads a measured input
+        assertEquals(0, cal.get("missing").size(), cal.toString());
+
+        // the statistics themselves: one row per 2-D tensor, count = tokens, mean x² >= (mean |x|)², max |x|² >= mean x²
+        List<Row> rows = TestSpark.session().read().parquet(one.resolve("activations").toString()).collectAsList();
+        assertEquals(cal.get("statistic_tensors").asInt(), rows.size());
+        assertEquals(5 * 7 + 1, rows.size()); // 5 layers of q,k,v,o,gate,up,down, and the tied embedding as the head
+        for (Row r : rows) {
+            assertEquals(32L * 128, r.getLong(r.fieldIndex("count")));
+            List<Double> sq = r.getList(r.fieldIndex("mean_sq"));
+            List<Double> abs = r.getList(r.fieldIndex("mean_abs"));
+            List<Float> max = r.getList(r.fieldIndex("max_abs"));
+            assertEquals(r.getInt(r.fieldIndex("channels")), sq.size());
+            for (int c = 0; c < sq.size(); c++) {
+                assertTrue(sq.get(c) >= abs.get(c) * abs.get(c) * (1 - 1e-12), r.getString(0) + " channel " + c);
+                assertTrue((double) max.get(c) * max.get(c) >= sq.get(c) * (1 - 1e-6), r.getString(0) + " channel " + c);
+            }
+        }
+
+        Path q1 = quantize("int4-g32-imatrix", one, "q-imatrix-1");
+        Path q7 = quantize("int4-g32-imatrix", many, "q-imatrix-7");
+        Map<String, byte[]> x = Tables.files(q1);
+        Map<String, byte[]> y = Tables.files(q7);
+        assertEquals(new TreeSet<>(x.keySet()), new TreeSet<>(y.keySet()));
+        for (String k : x.keySet()) {
+            assertArrayEquals(x.get(k), y.get(k), k);
+        }
+        // and the weighting changed something: not the bytes of the unweighted search
+        Path mse = quantize("int4-g32-mse", one, "q-mse");
+        assertFalse(java.util.Arrays.equals(Tables.manifest(q1).toJson(), Tables.manifest(mse).toJson()));
+    }
+
+    @Test
+    void importanceWeightedSearchBeatsUnweightedSearchBeatsMinMax() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path stats = calibrate("stats-1", "1");
+        Map<String, Double> kld = new LinkedHashMap<>();
+        Map<String, Double> top1 = new LinkedHashMap<>();
+        for (String recipe : List.of("int4-g32", "int4-g32-mse", "int4-g32-imatrix")) {
+            Path q = quantize(recipe, stats, "q-" + recipe + "-eval");
+            Path out = tmp.resolve("eval-" + recipe);
+            TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", q.toString(),
+                    "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
+            assertEquals(0, r.code(), r.err());
+            JsonNode m = JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model");
+            kld.put(recipe, m.get("kld_mean").get("mean").asDouble());
+            top1.put(recipe, m.get("top1_agreement").get("mean").asDouble());
+        }
+        kld.forEach((k, v) -> System.out.printf("stories260K %-17s mean KLD %.5f  top-1 agreement %.4f%n", k, v, top1.get(k)));
+        assertTrue(kld.get("int4-g32-imatrix") < kld.get("int4-g32-mse"), "importance-weighted below unweighted: " + kld);
+        assertTrue(kld.get("int4-g32-mse") < kld.get("int4-g32"), "unweighted search below min/max: " + kld);
+    }
+
+    @Test
+    void aRecipeNeedingActivationStatisticsWithoutThemIsRefused() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path weightsOnly = tmp.resolve("stats-weights");
+        assertEquals(0, TestSpark.nibble("calibrate", "--input", table.toString(), "--output", weightsOnly.toString()).code());
+        for (Path stats : List.of(weightsOnly, tmp.resolve("no-stats"))) {
+            Path out = tmp.resolve("q-refused");
+            TestSpark.Run r = TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
+                    "--recipe", "int4-g32-imatrix", "--stats", stats.toString());
+            assertEquals(3, r.code(), r.err());
+            List<String> lines = r.err().lines().filter(l -> l.startsWith("nibble ")).toList();
+            assertEquals(1, lines.size(), r.err());
+            assertTrue(lines.get(0).contains("needs activation statistics of " + table), lines.get(0));
+            assertFalse(Files.exists(out));
+        }
+    }
+}
