@@ -301,6 +301,9 @@ class BadInputMatrixTest {
         add(all, "calibrate: --data with a token outside the vocabulary", rejected(3, () -> fresh("c2"),
                 () -> a("calibrate", "--input", s(table), "--output", s(fresh("c2")), "--data", s(outOfVocab)),
                 () -> List.of(s(outOfVocab), "token 100000, outside the vocabulary")));
+        add(all, "calibrate: --text shorter than 2 x --ctx tokens", rejected(3, () -> fresh("c4"),
+                () -> a("calibrate", "--input", s(textTable), "--output", s(fresh("c4")), "--text", s(shortText), "--ctx", "16"),
+                () -> List.of(s(shortText), "the text gives 17 tokens; --ctx 16 needs at least 32")));
         add(all, "calibrate: --data without a tokens column", rejected(3, () -> fresh("c3"),
                 () -> a("calibrate", "--input", s(table), "--output", s(fresh("c3")), "--data", s(noTokens)),
                 () -> List.of(s(noTokens), "no 'tokens' column of array<int>")));

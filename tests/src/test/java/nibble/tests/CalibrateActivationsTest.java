@@ -144,6 +144,25 @@ class CalibrateActivationsTest {
     }
 
     @Test
+    void calibratesOnTextTokenizedWithTheTablesTokenizer() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path withTokenizer = BadInputMatrixTest.withByteTokenizer(table, tmp.resolve("table-tok"));
+        Path text = tmp.resolve("calibration.txt");
+        Files.writeString(text, "Once upon a time there was a little dog. He liked to run in the park with his friend, a big cat. ".repeat(3));
+        Path stats = tmp.resolve("stats-text");
+        TestSpark.Run r = TestSpark.nibble("calibrate", "--input", withTokenizer.toString(), "--output", stats.toString(),
+                "--text", text.toString(), "--ctx", "64", "--partitions", "3");
+        assertEquals(0, r.code(), r.err());
+        JsonNode cal = JSON.readTree(Files.readAllBytes(stats.resolve("stats.json"))).get("calibration");
+        int bytes = Files.readString(text).length(); // ASCII: one byte token per character
+        assertEquals("text", cal.get("kind").asText());
+        assertTrue(cal.get("seed").isNull(), cal.toString());
+        assertEquals(bytes / 64, cal.get("sequences").asLong());
+        assertEquals(bytes / 64 * 64, cal.get("tokens").asLong());
+        assertEquals(5 * 7 + 1, TestSpark.session().read().parquet(stats.resolve("activations").toString()).count());
+    }
+
+    @Test
     void aRecipeNeedingActivationStatisticsWithoutThemIsRefused() throws Exception {
         Assumptions.assumeTrue(table != null, "stories260K is absent");
         Path weightsOnly = tmp.resolve("stats-weights");
