@@ -195,7 +195,7 @@ class BadInputMatrixTest {
         return dir;
     }
 
-    private static void patch(Path dir, String tensor, int index, float value) throws Exception {
+    static void patch(Path dir, String tensor, int index, float value) throws Exception {
         SourceTensor t = CheckpointReader.read(new LocalCheckpointFiles(dir)).tensors().stream()
                 .filter(s -> s.info().name().equals(tensor)).findFirst().orElseThrow();
         long n = t.info().elementCount();
