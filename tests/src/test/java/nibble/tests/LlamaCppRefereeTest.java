@@ -93,7 +93,7 @@ class LlamaCppRefereeTest {
     }
 
     @Test
-    void nibblesPerplexityOfF32AndQ4_0IsLlamaCppsWithinOnePercent() throws Exception {
+    void nibblesPerplexityOfF32AndQ4_0IsLlamaCpps() throws Exception {
         Path q = quantizeAndExport("int4-g32");
         Path eval = dir.resolve("eval-text");
         run("evaluate", "--original", table.toString(), "--quantized", q.toString(), "--output", eval.toString(),
@@ -103,11 +103,14 @@ class LlamaCppRefereeTest {
             {model.get("perplexity_original").get("mean").asDouble(), llamaPerplexity(f32, "64", "2")},
             {model.get("perplexity_quantized").get("mean").asDouble(), llamaPerplexity(Path.of(q + ".gguf"), "64", "2")}};
         String[] names = {"F32", "int4-g32 as Q4_0/Q8_0"};
+        // Same weights; for Q4_0/Q8_0 llama.cpp rounds every layer's input to Q8_0 blocks and Nibble does not,
+        // which costs llama.cpp about 1% here (-0.87% and -1.02% measured on two machines): 2% is the bound.
+        double[] bounds = {0.01, 0.02};
         for (int i = 0; i < 2; i++) {
             double diff = pairs[i][0] / pairs[i][1] - 1;
             System.out.printf(Locale.ROOT, "perplexity, ctx 64, 2 chunks, %s: Nibble %.4f, llama.cpp %.4f (%+.3f%%)%n", names[i],
                     pairs[i][0], pairs[i][1], 100 * diff);
-            assertTrue(Math.abs(diff) < 0.01, names[i] + ": Nibble " + pairs[i][0] + " vs llama.cpp " + pairs[i][1]);
+            assertTrue(Math.abs(diff) < bounds[i], names[i] + ": Nibble " + pairs[i][0] + " vs llama.cpp " + pairs[i][1]);
         }
     }
 
