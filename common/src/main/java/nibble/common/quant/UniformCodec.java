@@ -196,13 +196,12 @@ final class UniformCodec implements Codec {
             }
             int zp = zeroPoint(s, lo, scale);
             if (mse) {
-                double best = w == null ? error(x, from, to, scale, zp, qmin, qmax) : weightedError(x, w, from, to, scale, zp, qmin, qmax);
+                double best = error(x, w, from, to, scale, zp, qmin, qmax);
                 for (int k = 1; k < Quantizer.CLIP_RATIOS.length; k++) {
                     float r = Quantizer.CLIP_RATIOS[k];
                     float cScale = scale(s, lo * r, hi * r, constant);
                     int cZp = zeroPoint(s, lo * r, cScale);
-                    double e = w == null ? error(x, from, to, cScale, cZp, qmin, qmax)
-                            : weightedError(x, w, from, to, cScale, cZp, qmin, qmax);
+                    double e = error(x, w, from, to, cScale, cZp, qmin, qmax);
                     if (e < best) {
                         best = e;
                         scale = cScale;
@@ -287,29 +286,34 @@ final class UniformCodec implements Codec {
         float hi = qmax - zp;
         double err = 0;
         for (int i = from; i < to; i++) {
-            float v = x[i] * inv;
-            v = v < lo ? lo : (v > hi ? hi : v);
-            int q = Float.floatToRawIntBits(v + MAGIC) - MAGIC_BITS;
-            double d = (double) x[i] - (float) q * scale;
+            double d = roundTripError(x[i], inv, lo, hi, scale);
             err += d * d;
         }
         return err;
     }
 
-    /** {@link #error} with each squared error times {@code w[i]}. */
-    static double weightedError(float[] x, double[] w, int from, int to, float scale, int zp, int qmin, int qmax) {
+    /** {@link #error}, each squared error times {@code w[i]} when {@code w} is not null. */
+    static double error(float[] x, double[] w, int from, int to, float scale, int zp, int qmin, int qmax) {
+        if (w == null) {
+            return error(x, from, to, scale, zp, qmin, qmax);
+        }
         float inv = inverse(scale);
         float lo = qmin - zp;
         float hi = qmax - zp;
         double err = 0;
         for (int i = from; i < to; i++) {
-            float v = x[i] * inv;
-            v = v < lo ? lo : (v > hi ? hi : v);
-            int q = Float.floatToRawIntBits(v + MAGIC) - MAGIC_BITS;
-            double d = (double) x[i] - (float) q * scale;
+            double d = roundTripError(x[i], inv, lo, hi, scale);
             err += w[i] * d * d;
         }
         return err;
+    }
+
+    /** {@code x} minus its reconstruction, codes (relative to the zero-point) clamped to {@code [lo, hi]}. */
+    private static double roundTripError(float x, float inv, float lo, float hi, float scale) {
+        float v = x * inv;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        int q = Float.floatToRawIntBits(v + MAGIC) - MAGIC_BITS;
+        return (double) x - (float) q * scale;
     }
 
     /** 8-bit: one byte per code, int8 or unsigned alike as the low byte of {@code code}. */

@@ -2,22 +2,19 @@ package nibble.jobs.action;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import nibble.common.Crc32c;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
-import nibble.common.json.Json;
 import nibble.common.model.ActivationQuant;
 import nibble.common.model.LlamaConfig;
 import nibble.common.model.LlamaModel;
@@ -61,10 +58,11 @@ final class ActivationCalibration {
             kind = "text";
             uri = a.text();
         } else {
-            tokens = SampleAction.read(spark, a.data()).tokens();
+            SampleAction.Sequences given = SampleAction.read(spark, a.data());
+            tokens = given.tokens();
             kind = "data";
             uri = a.data();
-            seed = seed(spark, a.data());
+            seed = given.seed();
         }
         if (tokens.isEmpty()) {
             throw new InvalidInputException(Uris.redact(uri) + ": no sequences");
@@ -88,40 +86,14 @@ final class ActivationCalibration {
     static int checksum(List<int[]> sequences) {
         int crc = 0;
         for (int[] s : sequences) {
-            byte[] b = new byte[4 * (s.length + 1)];
-            put(b, 0, s.length);
-            for (int i = 0; i < s.length; i++) {
-                put(b, 4 * (i + 1), s[i]);
+            ByteBuffer b = ByteBuffer.allocate(4 * (s.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(s.length);
+            for (int t : s) {
+                b.putInt(t);
             }
-            crc = Crc32c.combine(crc, Crc32c.of(b), b.length);
+            crc = Crc32c.combine(crc, Crc32c.of(b.array()), b.capacity());
         }
         return crc;
-    }
-
-    private static void put(byte[] b, int at, int v) {
-        b[at] = (byte) v;
-        b[at + 1] = (byte) (v >>> 8);
-        b[at + 2] = (byte) (v >>> 16);
-        b[at + 3] = (byte) (v >>> 24);
-    }
-
-    /** The {@code seed} of a sequences folder's {@code sample.json}, or null. */
-    private static Long seed(SparkSession spark, String dir) {
-        try {
-            Path record = new Path(dir, SampleAction.RECORD);
-            FileSystem fs = record.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            if (!fs.exists(record)) {
-                return null;
-            }
-            byte[] bytes;
-            try (var in = fs.open(record)) {
-                bytes = in.readNBytes(1 << 20);
-            }
-            Object v = Json.parseObjectToMap(bytes, dir + "/" + SampleAction.RECORD).get("seed");
-            return v instanceof Number n ? n.longValue() : null;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Runs the model over the sequences and writes the activation table into {@code dir}. */
@@ -136,17 +108,14 @@ final class ActivationCalibration {
         Task task = new Task(a.input(), new SerializableConf(spark.sparkContext().hadoopConfiguration()));
         ActivationAccumulator total = JobDescription.run(spark, "activation statistics",
                 () -> jsc.parallelize(work, partitions).mapPartitions(task::run).treeReduce(ActivationAccumulator::merge));
-        List<ActivationAccumulator.Measured> measured = total.measured(config.tieWordEmbeddings());
-        Set<String> names = new HashSet<>();
-        Map<String, ActivationAccumulator.InputStats> byName = new java.util.HashMap<>();
-        measured.forEach(x -> byName.put(x.tensor(), x.stats()));
+        Map<String, ActivationAccumulator.InputStats> byName = new HashMap<>();
+        total.measured(config.tieWordEmbeddings()).forEach(x -> byName.put(x.tensor(), x.stats()));
         List<Row> rows = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         for (TensorInfo t : m.tensorInfos()) {
             ActivationAccumulator.InputStats st = byName.get(t.name());
             if (st != null && t.shape().length == 2 && t.shape()[1] == st.meanSq().length) {
                 rows.add(StatsTables.activationRow(t.name(), st));
-                names.add(t.name());
             } else if (t.shape().length == 2) {
                 missing.add(t.name());
             }
@@ -154,7 +123,7 @@ final class ActivationCalibration {
         JobDescription.run(spark, "write activation statistics",
                 () -> spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write().parquet(dir));
         return new CalibrateResult.Calibration(s.kind(), s.uri(), s.checksum(), s.seed(), total.sequences(), total.tokens(),
-                names.size(), List.copyOf(missing));
+                rows.size(), List.copyOf(missing));
     }
 
     /** One partition's work: the model once per JVM, every sequence through it. */

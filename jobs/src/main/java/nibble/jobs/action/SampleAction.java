@@ -125,10 +125,11 @@ public final class SampleAction {
     }
 
     /**
-     * Token sequences and the first position of each whose prediction is scored (0 unless the
-     * sequences are text chunks, whose {@code sample.json} says {@code scored_from}).
+     * Token sequences, the first position of each whose prediction is scored (0 unless the
+     * sequences are text chunks, whose {@code sample.json} says {@code scored_from}), and the seed
+     * they were sampled with ({@code sample.json}'s {@code seed}; null when there is none).
      */
-    public record Sequences(List<int[]> tokens, int scoredFrom) {
+    public record Sequences(List<int[]> tokens, int scoredFrom, Long seed) {
     }
 
     /**
@@ -138,6 +139,7 @@ public final class SampleAction {
     static Sequences read(SparkSession spark, String dir) {
         String data = dir;
         int scoredFrom = 0;
+        Long seed = null;
         try {
             Path record = new Path(dir, RECORD);
             FileSystem fs = record.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -146,7 +148,9 @@ public final class SampleAction {
             }
             if (fs.exists(record)) {
                 data = new Path(dir, DIR).toString();
-                scoredFrom = scoredFrom(dir, fs, record);
+                Map<String, Object> fields = fields(dir, fs, record);
+                scoredFrom = scoredFrom(dir, fields);
+                seed = fields.get("seed") instanceof Number n ? n.longValue() : null;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -164,16 +168,21 @@ public final class SampleAction {
             List<Integer> list = r.getList(0);
             out.add(list.stream().mapToInt(Integer::intValue).toArray());
         }
-        return new Sequences(out, scoredFrom);
+        return new Sequences(out, scoredFrom, seed);
     }
 
-    /** {@code scored_from} of a {@code sample.json}: 0 when absent. */
-    private static int scoredFrom(String dir, FileSystem fs, Path record) throws IOException {
+    /** The fields of a {@code sample.json}. */
+    private static Map<String, Object> fields(String dir, FileSystem fs, Path record) throws IOException {
         byte[] bytes;
         try (var in = fs.open(record)) {
             bytes = in.readNBytes(1 << 20);
         }
-        Object v = Json.parseObjectToMap(bytes, dir + "/" + RECORD).get(SCORED_FROM);
+        return Json.parseObjectToMap(bytes, dir + "/" + RECORD);
+    }
+
+    /** {@code scored_from} of a {@code sample.json}: 0 when absent. */
+    private static int scoredFrom(String dir, Map<String, Object> fields) {
+        Object v = fields.get(SCORED_FROM);
         if (v == null) {
             return 0;
         }
