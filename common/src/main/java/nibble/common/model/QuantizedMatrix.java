@@ -70,6 +70,49 @@ public final class QuantizedMatrix implements Linear, Embedding {
     }
 
     /**
+     * Decodes {@link MatMul#PANEL} rows at a time ({@link Quantizer#dequantize}, the same floats the
+     * dense model of the dequantized weights holds) and runs {@link MatMul}'s kernel on them for every
+     * token, so each group is unpacked once per call and the result equals the dense product on the
+     * dequantized matrix bit for bit.
+     */
+    @Override
+    public void matmul(float[] x, int tokens, float[] out) {
+        MatMul.multiply(new MatMul.Rows() {
+            private final float[] row = new float[cols];
+            private final float[] scratch = new float[MatMul.PANEL * cols];
+
+            @Override
+            public float[] rows(int r0, int n) {
+                for (int j = 0; j < n; j++) {
+                    Quantizer.dequantize(codes[r0 + j], scales[r0 + j], zeros[r0 + j], scheme, row);
+                    System.arraycopy(row, 0, scratch, j * cols, cols);
+                }
+                return scratch;
+            }
+
+            @Override
+            public int offset(int r0) {
+                return 0;
+            }
+        }, cols, rows, cols, x, cols, tokens, out, rows);
+    }
+
+    @Override
+    public void matmulReference(float[] x, int tokens, float[] out) {
+        float[] w = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            Quantizer.dequantizeReference(codes[r], scales[r], zeros[r], scheme, w);
+            for (int t = 0; t < tokens; t++) {
+                float s = 0f;
+                for (int c = 0; c < cols; c++) {
+                    s = Math.fma(w[c], x[t * cols + c], s);
+                }
+                out[t * rows + r] = s;
+            }
+        }
+    }
+
+    /**
      * Row {@code r} · x for 4-bit codes, decoding nibbles through each group's 16-entry table as it
      * goes: the same products added to the same four accumulators in the same order as {@link
      * DenseLinear#dot} on the dequantized row, without writing that row out. Needs every group
