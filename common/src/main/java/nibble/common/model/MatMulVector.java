@@ -4,9 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Vector API kernel of {@link MatMul}: 256-bit vectors of 8 floats, a fixed species whatever the
- * machine prefers. Each lane of each accumulator is one (row, token) sum fed one fused multiply-add
- * per column, in column order, exactly as {@link MatMul#panelScalar}; lanes are stored, never added
+ * The Vector API kernel of {@link MatMul}: panels of two vectors' worth of rows, six tokens at a
+ * time (12 accumulators; twelve tokens in 24 of AVX-512's 32 registers measured slower). Each lane
+ * of each accumulator is one (row, token) sum fed one fused multiply-add per column, in column order, exactly as {@link MatMul#panelScalar}; lanes are stored, never added
  * together, so the floats are the scalar kernel's. Loaded only after {@link
  * nibble.common.quant.VectorSupport} has found the module.
  */
@@ -14,40 +14,70 @@ final class MatMulVector {
     private MatMulVector() {
     }
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    private static final int P = MatMul.PANEL;
+    /**
+     * 512-bit vectors where the machine's preferred vectors are that wide, else 256-bit; {@code
+     * -Dnibble.matmul.bits=256} (or 512) chooses. The width changes which lanes share an instruction,
+     * never a sum's operands or order, so both give the same floats (tested).
+     */
+    private static final VectorSpecies<Float> S = species();
+    private static final int L = S.length();
+    private static final int P = 2 * L;
 
-    static boolean ready() {
-        return S.length() * 2 == P;
+    private static VectorSpecies<Float> species() {
+        String bits = System.getProperty("nibble.matmul.bits", "");
+        if (bits.equals("256") || bits.equals("512")) {
+            return bits.equals("512") ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+        }
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    }
+
+    /** Rows per packed panel: two vectors. */
+    static int panelRows() {
+        return P;
+    }
+
+    /** For logs: the vector shape. */
+    static String shape() {
+        return S.vectorBitSize() + "-bit x " + L + " floats, panels of " + P + " rows";
     }
 
     /**
-     * {@code acc[t·16 + j] = fma(panel[k·16 + j], x[t·xStride + k0 + k], acc[t·16 + j])} for
-     * {@code k = 0 .. kb-1} in order, every token {@code t < tokens}: six tokens per step, then one.
+     * {@link MatMul#panelScalar}'s sums, six tokens per step, then one: lane j of the accumulators of
+     * token t is the sum at {@code acc[off + t·stride + j]}.
      */
-    static void panel(float[] panel, int kb, float[] x, int xStride, int k0, int tokens, float[] acc) {
+    static void panel(float[] panel, int kb, float[] x, int xStride, int k0, int tokens, float[] acc, int off, int stride) {
+        boolean first = k0 == 0;
         int t = 0;
         for (; t + 6 <= tokens; t += 6) {
-            six(panel, kb, x, t * xStride + k0, xStride, acc, t * P);
+            six(panel, kb, x, t * xStride + k0, xStride, acc, off + t * stride, stride, first);
         }
         for (; t < tokens; t++) {
-            one(panel, kb, x, t * xStride + k0, acc, t * P);
+            one(panel, kb, x, t * xStride + k0, acc, off + t * stride, first);
         }
     }
 
-    private static void six(float[] panel, int kb, float[] x, int x0, int xs, float[] acc, int a) {
-        FloatVector c00 = FloatVector.fromArray(S, acc, a);
-        FloatVector c01 = FloatVector.fromArray(S, acc, a + 8);
-        FloatVector c10 = FloatVector.fromArray(S, acc, a + 16);
-        FloatVector c11 = FloatVector.fromArray(S, acc, a + 24);
-        FloatVector c20 = FloatVector.fromArray(S, acc, a + 32);
-        FloatVector c21 = FloatVector.fromArray(S, acc, a + 40);
-        FloatVector c30 = FloatVector.fromArray(S, acc, a + 48);
-        FloatVector c31 = FloatVector.fromArray(S, acc, a + 56);
-        FloatVector c40 = FloatVector.fromArray(S, acc, a + 64);
-        FloatVector c41 = FloatVector.fromArray(S, acc, a + 72);
-        FloatVector c50 = FloatVector.fromArray(S, acc, a + 80);
-        FloatVector c51 = FloatVector.fromArray(S, acc, a + 88);
+    private static FloatVector start(float[] acc, int i, boolean first) {
+        return first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, i);
+    }
+
+    private static void six(float[] panel, int kb, float[] x, int x0, int xs, float[] acc, int a0, int as, boolean first) {
+        int a1 = a0 + as;
+        int a2 = a1 + as;
+        int a3 = a2 + as;
+        int a4 = a3 + as;
+        int a5 = a4 + as;
+        FloatVector c00 = start(acc, a0, first);
+        FloatVector c01 = start(acc, a0 + L, first);
+        FloatVector c10 = start(acc, a1, first);
+        FloatVector c11 = start(acc, a1 + L, first);
+        FloatVector c20 = start(acc, a2, first);
+        FloatVector c21 = start(acc, a2 + L, first);
+        FloatVector c30 = start(acc, a3, first);
+        FloatVector c31 = start(acc, a3 + L, first);
+        FloatVector c40 = start(acc, a4, first);
+        FloatVector c41 = start(acc, a4 + L, first);
+        FloatVector c50 = start(acc, a5, first);
+        FloatVector c51 = start(acc, a5 + L, first);
         int x1 = x0 + xs;
         int x2 = x1 + xs;
         int x3 = x2 + xs;
@@ -55,7 +85,7 @@ final class MatMulVector {
         int x5 = x4 + xs;
         for (int k = 0; k < kb; k++) {
             FloatVector w0 = FloatVector.fromArray(S, panel, k * P);
-            FloatVector w1 = FloatVector.fromArray(S, panel, k * P + 8);
+            FloatVector w1 = FloatVector.fromArray(S, panel, k * P + L);
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
             c00 = w0.fma(b, c00);
             c01 = w1.fma(b, c01);
@@ -75,29 +105,29 @@ final class MatMulVector {
             c50 = w0.fma(b, c50);
             c51 = w1.fma(b, c51);
         }
-        c00.intoArray(acc, a);
-        c01.intoArray(acc, a + 8);
-        c10.intoArray(acc, a + 16);
-        c11.intoArray(acc, a + 24);
-        c20.intoArray(acc, a + 32);
-        c21.intoArray(acc, a + 40);
-        c30.intoArray(acc, a + 48);
-        c31.intoArray(acc, a + 56);
-        c40.intoArray(acc, a + 64);
-        c41.intoArray(acc, a + 72);
-        c50.intoArray(acc, a + 80);
-        c51.intoArray(acc, a + 88);
+        c00.intoArray(acc, a0);
+        c01.intoArray(acc, a0 + L);
+        c10.intoArray(acc, a1);
+        c11.intoArray(acc, a1 + L);
+        c20.intoArray(acc, a2);
+        c21.intoArray(acc, a2 + L);
+        c30.intoArray(acc, a3);
+        c31.intoArray(acc, a3 + L);
+        c40.intoArray(acc, a4);
+        c41.intoArray(acc, a4 + L);
+        c50.intoArray(acc, a5);
+        c51.intoArray(acc, a5 + L);
     }
 
-    private static void one(float[] panel, int kb, float[] x, int x0, float[] acc, int a) {
-        FloatVector c0 = FloatVector.fromArray(S, acc, a);
-        FloatVector c1 = FloatVector.fromArray(S, acc, a + 8);
+    private static void one(float[] panel, int kb, float[] x, int x0, float[] acc, int a, boolean first) {
+        FloatVector c0 = start(acc, a, first);
+        FloatVector c1 = start(acc, a + L, first);
         for (int k = 0; k < kb; k++) {
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
             c0 = FloatVector.fromArray(S, panel, k * P).fma(b, c0);
-            c1 = FloatVector.fromArray(S, panel, k * P + 8).fma(b, c1);
+            c1 = FloatVector.fromArray(S, panel, k * P + L).fma(b, c1);
         }
         c0.intoArray(acc, a);
-        c1.intoArray(acc, a + 8);
+        c1.intoArray(acc, a + L);
     }
 }

@@ -20,7 +20,7 @@ final class Prefill {
     /** Queries per attention block: scores are {@code group·64 × keys} floats. */
     static final int QUERY_BLOCK = 64;
     /** Positions per output-head product. */
-    static final int HEAD_BLOCK = 32;
+    static final int HEAD_BLOCK = 128;
 
     private final LlamaModel model;
     private final LlamaConfig c;

@@ -70,31 +70,75 @@ public final class QuantizedMatrix implements Linear, Embedding {
     }
 
     /**
-     * Decodes {@link MatMul#PANEL} rows at a time ({@link Quantizer#dequantize}, the same floats the
-     * dense model of the dequantized weights holds) and runs {@link MatMul}'s kernel on them for every
-     * token, so each group is unpacked once per call and the result equals the dense product on the
-     * dequantized matrix bit for bit.
+     * Decodes the weights panel by panel into {@link MatMul}'s kernel, so each group is unpacked once
+     * per call whatever the number of tokens, into the same floats as {@link Quantizer#dequantize}: the
+     * result equals the dense product on the dequantized matrix bit for bit. 4-bit codes are decoded
+     * straight into the panel through each group's 16-entry table ({@link Quantizer#nibbleTable});
+     * other widths dequantize a panel's rows once and copy them in.
      */
     @Override
     public void matmul(float[] x, int tokens, float[] out) {
-        MatMul.multiply(new MatMul.Rows() {
-            private final float[] row = new float[cols];
-            private final float[] scratch = new float[MatMul.PANEL * cols];
+        MatMul.Panels panels = scheme.bits() == 4 ? new NibblePanels() : new RowPanels();
+        MatMul.multiply(panels, rows, cols, x, cols, tokens, out, rows);
+    }
 
-            @Override
-            public float[] rows(int r0, int n) {
-                for (int j = 0; j < n; j++) {
-                    Quantizer.dequantize(codes[r0 + j], scales[r0 + j], zeros[r0 + j], scheme, row);
-                    System.arraycopy(row, 0, scratch, j * cols, cols);
+    /** 4-bit rows decoded through group tables straight into the panel. */
+    private final class NibblePanels implements MatMul.Panels {
+        private final float[] lut = new float[16];
+
+        @Override
+        public void pack(int r0, int nr, int k0, int kb, float[] panel) {
+            int p = MatMul.PANEL;
+            int len = layout.groupLength();
+            int end = k0 + kb;
+            for (int j = 0; j < nr; j++) {
+                int r = r0 + j;
+                byte[] c = codes[r];
+                int k = k0;
+                while (k < end) {
+                    int g = k / len;
+                    Quantizer.nibbleTable(layout, scales[r], zeros[r], g, lut);
+                    int to = Math.min(end, (g + 1) * len);
+                    int o = (k - k0) * p + j;
+                    if ((k & 1) == 1 && k < to) {
+                        panel[o] = lut[(c[k >> 1] >> 4) & 0xf];
+                        k++;
+                        o += p;
+                    }
+                    for (; k + 1 < to; k += 2, o += 2 * p) {
+                        int b = c[k >> 1];
+                        panel[o] = lut[b & 0xf];
+                        panel[o + p] = lut[(b >> 4) & 0xf];
+                    }
+                    if (k < to) {
+                        panel[o] = lut[c[k >> 1] & 0xf];
+                        k++;
+                    }
                 }
-                return scratch;
             }
+            for (int j = nr; j < p; j++) {
+                for (int k = 0; k < kb; k++) {
+                    panel[k * p + j] = 0f;
+                }
+            }
+        }
+    }
 
-            @Override
-            public int offset(int r0) {
-                return 0;
+    /** Other rows dequantized a panel at a time (when its first column block is asked for), then copied. */
+    private final class RowPanels implements MatMul.Panels {
+        private final float[] row = new float[cols];
+        private final float[] decoded = new float[MatMul.PANEL * cols];
+
+        @Override
+        public void pack(int r0, int nr, int k0, int kb, float[] panel) {
+            if (k0 == 0) {
+                for (int j = 0; j < nr; j++) {
+                    Quantizer.dequantize(codes[r0 + j], scales[r0 + j], zeros[r0 + j], scheme, row);
+                    System.arraycopy(row, 0, decoded, j * cols, cols);
+                }
             }
-        }, cols, rows, cols, x, cols, tokens, out, rows);
+            MatMul.packRows(decoded, 0, cols, nr, k0, kb, panel);
+        }
     }
 
     @Override

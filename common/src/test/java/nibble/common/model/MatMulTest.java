@@ -62,14 +62,17 @@ class MatMulTest {
         SplittableRandom r = new SplittableRandom(9);
         for (int kb : new int[] {1, 7, 256}) {
             for (int tokens : TOKENS) {
-                int stride = kb + 3;
-                float[] panel = gaussian(r, MatMul.KBLOCK * MatMul.PANEL, 0.5);
-                float[] x = gaussian(r, tokens * stride, 1);
-                float[] a = gaussian(r, tokens * MatMul.PANEL, 1);
-                float[] b = a.clone();
-                MatMul.panelScalar(panel, kb, x, stride, 2, tokens, a);
-                MatMulVector.panel(panel, kb, x, stride, 2, tokens, b);
-                assertArrayEquals(a, b, "kb " + kb + ", " + tokens + " tokens");
+                for (int k0 : new int[] {0, 2}) {
+                    int xStride = kb + 3;
+                    int accStride = MatMul.PANEL + 5;
+                    float[] panel = gaussian(r, MatMul.KBLOCK * MatMul.PANEL, 0.5);
+                    float[] x = gaussian(r, tokens * xStride, 1);
+                    float[] a = gaussian(r, 3 + tokens * accStride, 1);
+                    float[] b = a.clone();
+                    MatMul.panelScalar(panel, kb, x, xStride, k0, tokens, a, 3, accStride);
+                    MatMulVector.panel(panel, kb, x, xStride, k0, tokens, b, 3, accStride);
+                    assertArrayEquals(a, b, "kb " + kb + ", " + tokens + " tokens, k0 " + k0);
+                }
             }
         }
     }
