@@ -4,11 +4,12 @@ import java.util.List;
 import nibble.common.InvalidInputException;
 
 /**
- * A Llama decoder run one token at a time with a key/value cache, as llama2.c's {@code run.c} does:
- * RMSNorm, rotary position embedding in the configured {@link RopeLayout}, grouped-query causal
- * attention and a SwiGLU MLP. It is the reference that quantized weights are measured against, so it
- * favours plain, deterministic float arithmetic over speed. Immutable; each sequence decodes with its
- * own {@link KvCache}.
+ * A Llama decoder: RMSNorm, rotary position embedding in the configured {@link RopeLayout},
+ * grouped-query causal attention and a SwiGLU MLP. Two forms of one model: {@link #forward} runs one
+ * token at a time with a key/value cache, as llama2.c's {@code run.c} does ({@code sample}); {@link
+ * #prefill} runs a whole sequence as one batch of matrix products ({@link Prefill}: calibration,
+ * evaluation, {@link #logits}). Both are plain, deterministic float arithmetic; they differ only in
+ * the order of the products' sums. Immutable; each decoded sequence has its own {@link KvCache}.
  */
 public final class LlamaModel {
     private final LlamaConfig config;

@@ -26,8 +26,9 @@ import nibble.common.quant.Scheme;
  * from an empty cache) through {@link LlamaModel#prefill} and computes the logits of every
  * position, as llama.cpp's prompt processing with {@code logits_all} does. SmolLM2-135M read from its
  * GGUF file ({@code -Dnibble.smollm2.gguf=...}) or stories260K ({@code -Dnibble.shared.dir}), dense
- * F32 or packed int4 g32 (Q4_0's layout). bin/bench-prefill turns ops/s into tokens/s and runs
- * llama.cpp on the same file in the same run.
+ * F32 or packed int4 g32 (Q4_0's layout). {@link #decoded} runs the same chunk through the
+ * token-at-a-time decoder, the baseline. bin/bench-prefill turns ops/s into tokens/s and runs llama.cpp
+ * on the same file in the same run.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -65,8 +66,19 @@ public class PrefillBenchmark {
         }
     }
 
+    /** Prints which matrix kernel this JVM runs (bin/bench-prefill's header). */
+    public static void main(String[] args) {
+        System.out.println(nibble.common.model.MatMul.describe());
+    }
+
     @Benchmark
     public float[][] prefill() {
         return m.prefill(tokens, 0, null);
+    }
+
+    /** The same chunk through the token-at-a-time decoder (what calibration and evaluation ran before). */
+    @Benchmark
+    public float[][] decoded() {
+        return m.logitsDecoded(tokens);
     }
 }
