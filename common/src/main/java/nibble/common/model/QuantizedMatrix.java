@@ -82,6 +82,10 @@ public final class QuantizedMatrix implements Linear, Embedding {
         MatMul.multiply(panels, rows, cols, x, cols, tokens, out, rows);
     }
 
+    /** Four code bytes (eight nibbles) at a time, low nibble first as the rows store them. */
+    private static final java.lang.invoke.VarHandle LE_INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
     /** 4-bit rows decoded through group tables straight into the panel. */
     private final class NibblePanels implements MatMul.Panels {
         private final float[] lut = new float[16];
@@ -104,6 +108,17 @@ public final class QuantizedMatrix implements Linear, Embedding {
                         panel[o] = lut[(c[k >> 1] >> 4) & 0xf];
                         k++;
                         o += p;
+                    }
+                    for (; k + 7 < to; k += 8, o += 8 * p) {
+                        int v = (int) LE_INT.get(c, k >> 1);
+                        panel[o] = lut[v & 0xf];
+                        panel[o + p] = lut[(v >>> 4) & 0xf];
+                        panel[o + 2 * p] = lut[(v >>> 8) & 0xf];
+                        panel[o + 3 * p] = lut[(v >>> 12) & 0xf];
+                        panel[o + 4 * p] = lut[(v >>> 16) & 0xf];
+                        panel[o + 5 * p] = lut[(v >>> 20) & 0xf];
+                        panel[o + 6 * p] = lut[(v >>> 24) & 0xf];
+                        panel[o + 7 * p] = lut[(v >>> 28) & 0xf];
                     }
                     for (; k + 1 < to; k += 2, o += 2 * p) {
                         int b = c[k >> 1];
