@@ -62,6 +62,7 @@ final class Prefill {
         hb = new float[n * hidden];
         hb2 = new float[n * hidden];
         quantized = model.activationQuant() == ActivationQuant.NONE ? null : new float[n * Math.max(dim, hidden)];
+        // ActivationQuant.roundTrip reads x[i] before it writes out[i], so one row array serves both
         cos = new float[n * (hd / 2)];
         sin = new float[n * (hd / 2)];
         row = new float[Math.max(dim, hidden)];
@@ -86,7 +87,7 @@ final class Prefill {
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
             norm(lw.inputNorm());
-            float[] in = input(l, LinearInputs.Site.ATTENTION_IN, xb, dim, observer);
+            float[] in = input(l, LinearInputs.Site.ATTENTION_IN, xb, dim, lw.q(), observer);
             lw.q().matmul(in, n, q);
             lw.k().matmul(in, n, k);
             lw.v().matmul(in, n, v);
@@ -95,16 +96,16 @@ final class Prefill {
                 model.rope(k, t * kvDim, c.numKvHeads(), cos, sin, t * (hd / 2));
             }
             attention();
-            in = input(l, LinearInputs.Site.ATTENTION_OUT, xb, dim, observer);
+            in = input(l, LinearInputs.Site.ATTENTION_OUT, xb, dim, lw.o(), observer);
             lw.o().matmul(in, n, xb2);
             add(x, xb2, n * dim);
 
             norm(lw.postAttentionNorm());
-            in = input(l, LinearInputs.Site.MLP_IN, xb, dim, observer);
+            in = input(l, LinearInputs.Site.MLP_IN, xb, dim, lw.gate(), observer);
             lw.gate().matmul(in, n, hb);
             lw.up().matmul(in, n, hb2);
             LlamaModel.swiglu(hb, hb2, n * hidden);
-            in = input(l, LinearInputs.Site.MLP_HIDDEN, hb, hidden, observer);
+            in = input(l, LinearInputs.Site.MLP_HIDDEN, hb, hidden, lw.down(), observer);
             lw.down().matmul(in, n, xb2);
             add(x, xb2, n * dim);
         }
@@ -112,10 +113,11 @@ final class Prefill {
         if (observer != null) {
             observe(observer, -1, LinearInputs.Site.HEAD_IN, xb, dim);
         }
-        return head(w.lmHead(), from);
+        return from < n ? head(w.lmHead(), rounded(xb, dim, w.lmHead(), true), from) : new float[n][];
     }
 
-    private float[][] head(Linear lmHead, int from) {
+    /** The logits of positions {@code from ..} from the head's input rows {@code in}. */
+    private float[][] head(Linear lmHead, float[] headIn, int from) {
         int vocab = c.vocabSize();
         float[][] logits = new float[n][];
         int block = Math.min(HEAD_BLOCK, Math.max(1, n - from));
@@ -123,7 +125,7 @@ final class Prefill {
         float[] in = new float[block * dim];
         for (int t0 = from; t0 < n; t0 += block) {
             int m = Math.min(block, n - t0);
-            System.arraycopy(xb, t0 * dim, in, 0, m * dim);
+            System.arraycopy(headIn, t0 * dim, in, 0, m * dim);
             lmHead.matmul(in, m, out);
             for (int j = 0; j < m; j++) {
                 logits[t0 + j] = java.util.Arrays.copyOfRange(out, j * vocab, (j + 1) * vocab);
@@ -139,21 +141,30 @@ final class Prefill {
         }
     }
 
-    /** The linear input at {@code site}: {@code a} itself, or its rows rounded to int8 and back; shown to the observer row by row. */
-    private float[] input(int layer, LinearInputs.Site site, float[] a, int width, LinearInputs observer) {
-        float[] in = a;
-        if (quantized != null) {
-            for (int t = 0; t < n; t++) {
-                System.arraycopy(a, t * width, row, 0, width);
-                ActivationQuant.int8RoundTrip(row, width, row);
-                System.arraycopy(row, 0, quantized, t * width, width);
-            }
-            in = quantized;
-        }
+    /**
+     * The linear input at {@code site} as {@code reader} reads it: {@code a} itself, or each row rounded
+     * and back as the model's {@link ActivationQuant} says (the decoder's rule, per token row); shown to
+     * the observer row by row.
+     */
+    private float[] input(int layer, LinearInputs.Site site, float[] a, int width, Linear reader, LinearInputs observer) {
+        float[] in = rounded(a, width, reader, false);
         if (observer != null) {
             observe(observer, layer, site, in, width);
         }
         return in;
+    }
+
+    private float[] rounded(float[] a, int width, Linear reader, boolean head) {
+        ActivationQuant aq = model.activationQuant();
+        if (!aq.rounds(reader, head)) {
+            return a;
+        }
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(a, t * width, row, 0, width);
+            aq.roundTrip(row, width, row);
+            System.arraycopy(row, 0, quantized, t * width, width);
+        }
+        return quantized;
     }
 
     private void observe(LinearInputs observer, int layer, LinearInputs.Site site, float[] a, int width) {
