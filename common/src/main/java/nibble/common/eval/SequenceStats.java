@@ -60,7 +60,8 @@ public record SequenceStats(int tokens, double meanNllP, double meanNllQ, double
     /**
      * Scores the positions from {@code first} on: the logits at position {@code t >= first} predict
      * {@code tokens[t + 1]}, so n tokens give n − 1 − first positions (llama-perplexity scores a chunk of
-     * n from n/2).
+     * n from n/2). Positions before {@code first} are not read, so their logits may be null
+     * ({@link nibble.common.model.LlamaModel#prefill} computes only the ones asked for).
      *
      * @throws NonFiniteLogitsException naming the model and position of the first NaN or infinite logit
      */

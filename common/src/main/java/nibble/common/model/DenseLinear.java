@@ -33,6 +33,16 @@ public final class DenseLinear implements Linear {
         }
     }
 
+    @Override
+    public void matmul(float[] x, int tokens, float[] out) {
+        MatMul.multiply(w, cols, rows, cols, x, cols, tokens, out, rows);
+    }
+
+    @Override
+    public void matmulReference(float[] x, int tokens, float[] out) {
+        MatMul.reference(w, rows, cols, x, cols, tokens, out, rows);
+    }
+
     /** {@code w[base, base+n) · x[0, n)} with four accumulators in a fixed order; every Linear sums this way. */
     static float dot(float[] w, int base, float[] x, int n) {
         int n4 = n & ~3;

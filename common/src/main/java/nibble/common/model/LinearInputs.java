@@ -3,7 +3,10 @@ package nibble.common.model;
 /**
  * An observer of the vectors a {@link LlamaModel} feeds its linear layers, called once per token and
  * input before the layers that read it (calibration). q, k and v read one input, gate and up one;
- * the vector must not be changed or kept.
+ * the vector must not be changed or kept. The decoder ({@link LlamaModel#forward}) shows one token's
+ * inputs site after site; the batched pass ({@link LlamaModel#prefill}) shows one site's rows for
+ * every token, in position order, then the next site. Either way each site sees its tokens in
+ * position order.
  */
 public interface LinearInputs {
 

@@ -4,11 +4,12 @@ import java.util.List;
 import nibble.common.InvalidInputException;
 
 /**
- * A Llama decoder run one token at a time with a key/value cache, as llama2.c's {@code run.c} does:
- * RMSNorm, rotary position embedding in the configured {@link RopeLayout}, grouped-query causal
- * attention and a SwiGLU MLP. It is the reference that quantized weights are measured against, so it
- * favours plain, deterministic float arithmetic over speed. Immutable; each sequence decodes with its
- * own {@link KvCache}.
+ * A Llama decoder: RMSNorm, rotary position embedding in the configured {@link RopeLayout},
+ * grouped-query causal attention and a SwiGLU MLP. Two forms of one model: {@link #forward} runs one
+ * token at a time with a key/value cache, as llama2.c's {@code run.c} does ({@code sample}); {@link
+ * #prefill} runs a whole sequence as one batch of matrix products ({@link Prefill}: calibration,
+ * evaluation, {@link #logits}). Both are plain, deterministic float arithmetic; they differ only in
+ * the order of the products' sums. Immutable; each decoded sequence has its own {@link KvCache}.
  */
 public final class LlamaModel {
     private final LlamaConfig config;
@@ -113,10 +114,7 @@ public final class LlamaModel {
             w.gate().matvec(in, cache.hb);
             w.up().matvec(in, cache.hb2);
             float[] hb = cache.hb;
-            for (int i = 0; i < hb.length; i++) {
-                float g = hb[i];
-                hb[i] = g / (1f + (float) Math.exp(-g)) * cache.hb2[i];
-            }
+            swiglu(hb, cache.hb2, hb.length);
             in = linearInput(hb, hb.length, w.down(), cache);
             if (observer != null) {
                 observer.observe(l, LinearInputs.Site.MLP_HIDDEN, in, hb.length);
@@ -134,8 +132,31 @@ public final class LlamaModel {
         return logits;
     }
 
-    /** The logits after each token of {@code tokens}, decoding with one cache: {@code [position][vocab]}. */
+    /**
+     * The logits after each token of {@code tokens} ({@code [position][vocab]}), from the batched
+     * forward pass over the whole sequence ({@link #prefill}).
+     */
     public float[][] logits(int[] tokens) {
+        return prefill(tokens, 0, null);
+    }
+
+    /**
+     * Runs {@code tokens} (positions 0 .. n-1, from an empty cache) through the model as one batch:
+     * every linear layer as a matrix × matrix product ({@link Linear#matmul}), causal grouped-query
+     * attention over the batch. Returns the logits of positions {@code from .. n-1} ({@code null}
+     * before {@code from}; {@code from = n} skips the output head). {@code observer}, when not null,
+     * sees every linear input: site by site through the layers, each site's token rows in position
+     * order. The same model as {@link #forward}; the floats differ from it only by the order of the
+     * products' sums (fused multiply-adds, see {@link MatMul}).
+     *
+     * @throws InvalidInputException for a token outside the vocabulary or more tokens than positions
+     */
+    public float[][] prefill(int[] tokens, int from, LinearInputs observer) {
+        return new Prefill(this, tokens.length).run(tokens, from, observer);
+    }
+
+    /** The logits after each token of {@code tokens}, decoding one token at a time with one cache. */
+    public float[][] logitsDecoded(int[] tokens) {
         KvCache cache = newCache(Math.max(1, tokens.length));
         float[][] out = new float[tokens.length][];
         for (int p = 0; p < tokens.length; p++) {
@@ -145,7 +166,7 @@ public final class LlamaModel {
     }
 
     /**
-     * The same as {@link #logits(int[])}, but each position is computed from scratch in a fresh cache:
+     * The same as {@link #logitsDecoded(int[])}, but each position is computed from scratch in a fresh cache:
      * quadratic, for checking that incremental decoding changes nothing.
      */
     public float[][] logitsFullRecompute(int[] tokens) {
@@ -157,6 +178,11 @@ public final class LlamaModel {
             }
         }
         return out;
+    }
+
+    /** {@code theta^(-2i/headDim)} for each rotated pair. */
+    float[] ropeFreqs() {
+        return ropeFreqs;
     }
 
     /** {@code x[0..n)} as {@code layer} (and the layers sharing its input) reads it under {@link #activationQuant}. */
@@ -178,38 +204,54 @@ public final class LlamaModel {
 
     /** {@code out = x / sqrt(mean(x^2) + eps) * gain}. */
     private void rmsNorm(float[] x, float[] gain, float[] out) {
+        rmsNorm(x, 0, x.length, gain, out, 0);
+    }
+
+    /** {@code out[oo, oo+n) = x[xo, xo+n) / sqrt(mean(x^2) + eps) * gain}: one token row. */
+    void rmsNorm(float[] x, int xo, int n, float[] gain, float[] out, int oo) {
         double ss = 0;
-        for (float v : x) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
             ss += (double) v * v;
         }
-        float inv = (float) (1.0 / Math.sqrt(ss / x.length + config.rmsNormEps()));
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * inv * gain[i];
+        float inv = (float) (1.0 / Math.sqrt(ss / n + config.rmsNormEps()));
+        for (int i = 0; i < n; i++) {
+            out[oo + i] = x[xo + i] * inv * gain[i];
         }
     }
 
     private void ropeAngles(int pos, KvCache cache) {
+        ropeAngles(pos, cache.cos, cache.sin, 0);
+    }
+
+    /** The cosines and sines of position {@code pos} into {@code cos/sin[off, off + headDim/2)}. */
+    void ropeAngles(int pos, float[] cos, float[] sin, int off) {
         for (int i = 0; i < ropeFreqs.length; i++) {
             float angle = pos * ropeFreqs[i];
-            cache.cos[i] = (float) Math.cos(angle);
-            cache.sin[i] = (float) Math.sin(angle);
+            cos[off + i] = (float) Math.cos(angle);
+            sin[off + i] = (float) Math.sin(angle);
         }
     }
 
     /** Rotates each head's pairs of {@code v} by the angles of the current position. */
     private void rope(float[] v, int heads, KvCache cache) {
+        rope(v, 0, heads, cache.cos, cache.sin, 0);
+    }
+
+    /** Rotates each of {@code heads} heads of {@code v} from {@code vo} by the angles at {@code cos/sin[co..]}. */
+    void rope(float[] v, int vo, int heads, float[] cos, float[] sin, int co) {
         int hd = config.headDim();
         int half = hd / 2;
         boolean interleaved = config.ropeLayout() == RopeLayout.INTERLEAVED;
         for (int h = 0; h < heads; h++) {
-            int base = h * hd;
+            int base = vo + h * hd;
             for (int i = 0; i < half; i++) {
                 int a = interleaved ? base + 2 * i : base + i;
                 int b = interleaved ? a + 1 : a + half;
                 float x0 = v[a];
                 float x1 = v[b];
-                float c = cache.cos[i];
-                float s = cache.sin[i];
+                float c = cos[co + i];
+                float s = sin[co + i];
                 v[a] = x0 * c - x1 * s;
                 v[b] = x0 * s + x1 * c;
             }
@@ -254,6 +296,14 @@ public final class LlamaModel {
                     out[qBase + i] += a * values[vb + i];
                 }
             }
+        }
+    }
+
+    /** {@code hb[i] = silu(hb[i]) · hb2[i]} for {@code i < n}. */
+    static void swiglu(float[] hb, float[] hb2, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = hb[i];
+            hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
         }
     }
 

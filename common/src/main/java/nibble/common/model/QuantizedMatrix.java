@@ -70,6 +70,108 @@ public final class QuantizedMatrix implements Linear, Embedding {
     }
 
     /**
+     * Decodes the weights panel by panel into {@link MatMul}'s kernel, so each group is unpacked once
+     * per call whatever the number of tokens, into the same floats as {@link Quantizer#dequantize}: the
+     * result equals the dense product on the dequantized matrix bit for bit. 4-bit codes are decoded
+     * straight into the panel through each group's 16-entry table ({@link Quantizer#nibbleTable});
+     * other widths dequantize a panel's rows once and copy them in.
+     */
+    @Override
+    public void matmul(float[] x, int tokens, float[] out) {
+        MatMul.Panels panels = scheme.bits() == 4 ? new NibblePanels() : new RowPanels();
+        MatMul.multiply(panels, rows, cols, x, cols, tokens, out, rows);
+    }
+
+    /** Four code bytes (eight nibbles) at a time, low nibble first as the rows store them. */
+    private static final java.lang.invoke.VarHandle LE_INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** 4-bit rows decoded through group tables straight into the panel. */
+    private final class NibblePanels implements MatMul.Panels {
+        private final float[] lut = new float[16];
+
+        @Override
+        public void pack(int r0, int nr, int k0, int kb, float[] panel) {
+            int p = MatMul.PANEL;
+            int len = layout.groupLength();
+            int end = k0 + kb;
+            for (int j = 0; j < nr; j++) {
+                int r = r0 + j;
+                byte[] c = codes[r];
+                int k = k0;
+                while (k < end) {
+                    int g = k / len;
+                    Quantizer.nibbleTable(layout, scales[r], zeros[r], g, lut);
+                    int to = Math.min(end, (g + 1) * len);
+                    int o = (k - k0) * p + j;
+                    if ((k & 1) == 1 && k < to) {
+                        panel[o] = lut[(c[k >> 1] >> 4) & 0xf];
+                        k++;
+                        o += p;
+                    }
+                    for (; k + 7 < to; k += 8, o += 8 * p) {
+                        int v = (int) LE_INT.get(c, k >> 1);
+                        panel[o] = lut[v & 0xf];
+                        panel[o + p] = lut[(v >>> 4) & 0xf];
+                        panel[o + 2 * p] = lut[(v >>> 8) & 0xf];
+                        panel[o + 3 * p] = lut[(v >>> 12) & 0xf];
+                        panel[o + 4 * p] = lut[(v >>> 16) & 0xf];
+                        panel[o + 5 * p] = lut[(v >>> 20) & 0xf];
+                        panel[o + 6 * p] = lut[(v >>> 24) & 0xf];
+                        panel[o + 7 * p] = lut[(v >>> 28) & 0xf];
+                    }
+                    for (; k + 1 < to; k += 2, o += 2 * p) {
+                        int b = c[k >> 1];
+                        panel[o] = lut[b & 0xf];
+                        panel[o + p] = lut[(b >> 4) & 0xf];
+                    }
+                    if (k < to) {
+                        panel[o] = lut[c[k >> 1] & 0xf];
+                        k++;
+                    }
+                }
+            }
+            for (int j = nr; j < p; j++) {
+                for (int k = 0; k < kb; k++) {
+                    panel[k * p + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Other rows dequantized a panel at a time (when its first column block is asked for), then copied. */
+    private final class RowPanels implements MatMul.Panels {
+        private final float[] row = new float[cols];
+        private final float[] decoded = new float[MatMul.PANEL * cols];
+
+        @Override
+        public void pack(int r0, int nr, int k0, int kb, float[] panel) {
+            if (k0 == 0) {
+                for (int j = 0; j < nr; j++) {
+                    Quantizer.dequantize(codes[r0 + j], scales[r0 + j], zeros[r0 + j], scheme, row);
+                    System.arraycopy(row, 0, decoded, j * cols, cols);
+                }
+            }
+            MatMul.packRows(decoded, 0, cols, nr, k0, kb, panel);
+        }
+    }
+
+    @Override
+    public void matmulReference(float[] x, int tokens, float[] out) {
+        float[] w = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            Quantizer.dequantizeReference(codes[r], scales[r], zeros[r], scheme, w);
+            for (int t = 0; t < tokens; t++) {
+                float s = 0f;
+                for (int c = 0; c < cols; c++) {
+                    s = Math.fma(w[c], x[t * cols + c], s);
+                }
+                out[t * rows + r] = s;
+            }
+        }
+    }
+
+    /**
      * Row {@code r} · x for 4-bit codes, decoding nibbles through each group's 16-entry table as it
      * goes: the same products added to the same four accumulators in the same order as {@link
      * DenseLinear#dot} on the dequantized row, without writing that row out. Needs every group

@@ -112,14 +112,11 @@ public final class ActivationAccumulator implements LinearInputs, Serializable {
     }
 
     /**
-     * Runs {@code model} over {@code tokens} from an empty cache and adds every linear input to the
+     * Runs {@code model} over {@code tokens} as one batch ({@link LlamaModel#prefill}, no logits) and adds every linear input to the
      * totals; {@code what} names the sequence in errors (activations that are not finite).
      */
     public void addSequence(LlamaModel model, int[] tokens, String what) {
-        var cache = model.newCache(Math.max(1, tokens.length));
-        for (int p = 0; p < tokens.length; p++) {
-            model.forward(tokens[p], p, cache, this);
-        }
+        model.prefill(tokens, tokens.length, this);
         endSequence(what);
     }
 

@@ -35,14 +35,20 @@ class ActivationAccumulatorTest {
         LlamaModel m = LlamaModelTest.build(LlamaModelTest.randomCheckpoint(RopeLayout.INTERLEAVED));
         int[] tokens = sequences(1).get(0);
         float[][] plain = m.logits(tokens);
-        KvCache cache = m.newCache(tokens.length);
         ActivationAccumulator acc = new ActivationAccumulator(m.config());
+        float[][] observed = m.prefill(tokens, 0, acc);
         for (int p = 0; p < tokens.length; p++) {
-            assertArrayEquals(plain[p], m.forward(tokens[p], p, cache, acc));
+            assertArrayEquals(plain[p], observed[p]);
         }
         acc.endSequence("s");
         assertEquals(tokens.length, acc.tokens());
         assertEquals(1, acc.sequences());
+        // the token-at-a-time decoder keeps its observer too
+        float[][] decoded = m.logitsDecoded(tokens);
+        KvCache cache = m.newCache(tokens.length);
+        for (int p = 0; p < tokens.length; p++) {
+            assertArrayEquals(decoded[p], m.forward(tokens[p], p, cache, acc));
+        }
     }
 
     @Test
@@ -55,15 +61,12 @@ class ActivationAccumulatorTest {
         ActivationAccumulator acc = new ActivationAccumulator(m.config());
         int tokens = 0;
         for (int[] s : seqs) {
-            KvCache cache = m.newCache(s.length);
-            for (int p = 0; p < s.length; p++) {
-                m.forward(s[p], p, cache, (layer, site, x, n) -> {
-                    acc.observe(layer, site, x, n);
-                    if (acc.input(layer, site) == target - ActivationAccumulator.SITES) {
-                        seen.add(java.util.Arrays.copyOf(x, n));
-                    }
-                });
-            }
+            m.prefill(s, s.length, (layer, site, x, n) -> {
+                acc.observe(layer, site, x, n);
+                if (acc.input(layer, site) == target - ActivationAccumulator.SITES) {
+                    seen.add(java.util.Arrays.copyOf(x, n));
+                }
+            });
             acc.endSequence("s");
             tokens += s.length;
         }

@@ -107,7 +107,7 @@ class LlamaModelTest {
     @Test
     void cacheDecodingEqualsFullRecomputation() throws IOException {
         LlamaModel m = build(randomCheckpoint(RopeLayout.INTERLEAVED));
-        float[][] cached = m.logits(TOKENS);
+        float[][] cached = m.logitsDecoded(TOKENS);
         float[][] full = m.logitsFullRecompute(TOKENS);
         for (int p = 0; p < TOKENS.length; p++) {
             assertArrayEquals(full[p], cached[p], "position " + p);
@@ -117,7 +117,7 @@ class LlamaModelTest {
     @Test
     void cacheDecodingEqualsFullRecomputationOnStories260K() throws IOException {
         LlamaModel m = LocalModels.load(stories260K());
-        float[][] cached = m.logits(TOKENS);
+        float[][] cached = m.logitsDecoded(TOKENS);
         float[][] full = m.logitsFullRecompute(TOKENS);
         assertTrue(maxRelativeDiff(cached, full) <= 1e-5);
         for (int p = 0; p < TOKENS.length; p++) {

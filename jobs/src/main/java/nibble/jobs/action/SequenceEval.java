@@ -64,7 +64,7 @@ final class SequenceEval implements Serializable {
             Tuple2<Long, int[]> s = sequences.next();
             try {
                 int[] tokens = s._2() != null ? s._2() : Sampler.sample(p, length, sequenceSeed(seed, s._1()), temperature);
-                out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.logits(tokens), q.logits(tokens), tokens, scoredFrom)));
+                out.add(new Tuple2<>(s._1(), SequenceStats.compare(p.prefill(tokens, scoredFrom, null), q.prefill(tokens, scoredFrom, null), tokens, scoredFrom)));
             } catch (NonFiniteLogitsException e) {
                 throw nonFinite(e.model().equals("quantized") ? quantized : original, s._1(), e);
             }
