@@ -8,6 +8,8 @@ import nibble.common.DType;
 import nibble.common.Floats;
 import nibble.common.InvalidInputException;
 import nibble.common.quant.Clip;
+import nibble.common.quant.Gptq;
+import nibble.common.quant.Importance;
 import nibble.common.quant.Granularity;
 import nibble.common.quant.QuantizedRow;
 import nibble.common.quant.Quantizer;
@@ -16,6 +18,8 @@ import nibble.common.quant.Scheme;
 import nibble.common.quant.Treatment;
 import nibble.common.stats.ErrorStats;
 import nibble.jobs.spark.RowError;
+import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.HessianTables;
 import nibble.jobs.table.QuantizedTensors;
 import nibble.jobs.table.TensorTable;
 
@@ -33,6 +37,16 @@ final class RowQuantizer implements Serializable {
     private final HashMap<String, Clip> tensorClips;
     private final HashMap<String, double[]> importance;
     private final String input;
+    private final Hessians hessians;
+
+    /**
+     * Where GPTQ rows find their layer's Hessian: the statistics folder, each tensor's input (file
+     * and width) from {@code stats.json}, the recipe's GPTQ settings, the Hadoop configuration.
+     */
+    record Hessians(String statsDir, HashMap<String, CalibrateResult.HessianInput> inputs, Gptq.Options options,
+                    SerializableConf conf) implements Serializable {
+        static final Hessians NONE = new Hessians(null, new HashMap<>(), Gptq.Options.DEFAULT, null);
+    }
 
     /**
      * {@code importance}: each tensor's activation mean x² per input channel, for schemes that
@@ -40,6 +54,13 @@ final class RowQuantizer implements Serializable {
      */
     RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
                  String input) {
+        this(treatments, tensorClips, importance, input, Hessians.NONE);
+    }
+
+    /** With the Hessians that schemes of importance {@code hessian} (GPTQ) need. */
+    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
+                 String input, Hessians hessians) {
+        this.hessians = hessians;
         this.input = input;
         this.treatments = treatments;
         this.tensorClips = tensorClips;
@@ -66,9 +87,24 @@ final class RowQuantizer implements Serializable {
         } catch (InvalidInputException e) {
             throw new InvalidInputException(input + ": " + e.getMessage(), e);
         }
-        QuantizedRow q = Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r), importance.get(tensor));
+        QuantizedRow q = scheme.importance() == Importance.HESSIAN ? gptq(tensor, row, values, scheme)
+                : Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r), importance.get(tensor));
         ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
         return new RowError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
+    }
+
+    private QuantizedRow gptq(String tensor, long row, float[] values, Scheme scheme) {
+        CalibrateResult.HessianInput h = hessians.inputs().get(tensor);
+        if (h == null || h.channels() != values.length) {
+            throw new InvalidInputException(hessians.statsDir() + ": no Hessian of " + values.length + " channels for tensor '" + tensor + "'");
+        }
+        Gptq.Factor f;
+        try {
+            f = HessianTables.factor(hessians.statsDir(), h.file(), h.channels(), hessians.options(), hessians.conf().get());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return Gptq.quantize(tensor, row, values, scheme, f);
     }
 
     private Clip clip(Scheme scheme, String tensor, Row r) {
