@@ -44,6 +44,6 @@ public record CalibrateResult(CalibrateArgs args, List<TensorInfo> tensors, Map<
      * @param channels the input's width (the matrix is channels × channels)
      * @param tensors the tensors that read this input
      */
-    public record HessianInput(int input, String file, int channels, List<String> tensors) {
+    public record HessianInput(int input, String file, int channels, List<String> tensors) implements java.io.Serializable {
     }
 }
