@@ -45,7 +45,7 @@ final class HessianCalibration {
         Task task = new Task(table, conf);
         JavaPairRDD<Integer, Object> merged = sequences.mapPartitionsToPair(task::run)
                 .reduceByKey(new ByInput(inputs), HessianCalibration::merge)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+                .persist(StorageLevel.DISK_ONLY()); // the merged totals (16 bytes per entry) stay off the heap between the two jobs
         try {
             ActivationAccumulator total = JobDescription.run(spark, "activation statistics and Hessians",
                     () -> (ActivationAccumulator) merged.filter(t -> t._1() < 0).values().collect().get(0));
