@@ -14,12 +14,14 @@ import nibble.common.model.LlamaConfig;
  * <p>Deterministic whatever the partitioning: a sequence's vectors are kept (floats, one sequence
  * at a time) and at its end each entry {@code Σₜ xₜᵢ·xₜⱼ} is summed over positions in a fixed order
  * in double (four interleaved partial sums, positions {@code t ≡ 0..3 mod 4}, added as
- * {@code (s0+s1)+(s2+s3)}); that double is then added exactly to a 128-bit fixed-point total
- * ({@link Part}: two's complement, 64 fraction bits, so any per-sequence value below 2^62 in
- * magnitude is kept to 2^-64). Integer addition is associative and commutative, so every split of
- * sequences over tasks and every merge tree gives the same totals, and the mean
- * ({@link Part#mean}) is rounded from them once. Memory: 16 bytes per entry of each input's upper
- * triangle, plus one sequence's input vectors.
+ * {@code (s0+s1)+(s2+s3)}); that double is rounded to a whole number of steps {@code 2^e} and added
+ * to a {@code long} total ({@link Part}). The step is fixed per input before the pass from a bound
+ * on every entry, {@code tokens · max|x|²} with {@code max|x|} from the activation statistics of
+ * calibration's first pass ({@link #exponent}): totals stay below {@code 2^62} steps, and each entry
+ * keeps about 62 bits relative to the largest possible one. Integer addition is associative and
+ * commutative, so every split of sequences over tasks and every merge tree gives the same totals,
+ * and the mean ({@link Part#mean}) is rounded from them once. Memory: 8 bytes per entry of each
+ * input's upper triangle, plus one sequence's input vectors.
  */
 public final class HessianAccumulator implements LinearInputs {
     private final int layers;
@@ -28,7 +30,8 @@ public final class HessianAccumulator implements LinearInputs {
     private float[][] buffer;
     private final int[] positions;
 
-    public HessianAccumulator(LlamaConfig c) {
+    /** {@code exponents[i]}: input {@code i}'s fixed-point step ({@link #exponent}). */
+    public HessianAccumulator(LlamaConfig c, int[] exponents) {
         layers = c.numLayers();
         int n = layers * ActivationAccumulator.SITES + 1;
         widths = new int[n];
@@ -39,11 +42,14 @@ public final class HessianAccumulator implements LinearInputs {
             widths[l * ActivationAccumulator.SITES + 3] = c.intermediateSize();
         }
         widths[n - 1] = c.hiddenSize();
+        if (exponents.length != n) {
+            throw new IllegalArgumentException(exponents.length + " steps for " + n + " inputs");
+        }
         parts = new Part[n];
         buffer = new float[n][];
         positions = new int[n];
         for (int i = 0; i < n; i++) {
-            parts[i] = new Part(i, widths[i]);
+            parts[i] = new Part(i, widths[i], exponents[i]);
             buffer[i] = new float[0];
         }
     }
@@ -95,22 +101,38 @@ public final class HessianAccumulator implements LinearInputs {
     }
 
     /**
-     * One input's exact total: tokens and the upper triangle of {@code Σ xxᵀ} as 128-bit fixed point
-     * ({@code hi} the signed high words, {@code lo} the unsigned low words, 64 fraction bits).
+     * The fixed-point step for an input: a power of two {@code 2^e} such that {@code tokens · max|x|²}
+     * (a bound on every entry of {@code XᵀX} over all the calibration tokens) is below {@code 2^62}
+     * steps, so totals fit a {@code long} with room for the rounding of every sequence.
+     */
+    public static int exponent(long tokens, float maxAbs) {
+        double bound = (double) tokens * maxAbs * maxAbs;
+        if (!(bound > 0)) {
+            return -62;
+        }
+        if (Double.isInfinite(bound)) {
+            throw new InvalidInputException("activations of " + maxAbs + " are too large for the Hessian");
+        }
+        return Math.getExponent(bound) + 1 - 62;
+    }
+
+    /**
+     * One input's exact total: tokens and the upper triangle of {@code Σ xxᵀ} in fixed point, each
+     * entry a {@code long} count of steps {@code 2^exponent} ({@link HessianAccumulator#exponent}).
      */
     public static final class Part implements Serializable {
         private static final long serialVersionUID = 1L;
         private final int input;
         private final int n;
+        private final int exponent;
         private long tokens;
-        private final long[] hi;
-        private final long[] lo;
+        private final long[] total;
 
-        Part(int input, int n) {
+        Part(int input, int n, int exponent) {
             this.input = input;
             this.n = n;
-            hi = new long[n * (n + 1) / 2];
-            lo = new long[hi.length];
+            this.exponent = exponent;
+            total = new long[n * (n + 1) / 2];
         }
 
         public int input() {
@@ -158,68 +180,31 @@ public final class HessianAccumulator implements LinearInputs {
             tokens += t;
         }
 
-        /** Adds {@code v} to entry {@code e} exactly (to 2^-64). */
+        /** Adds {@code v}, rounded to the nearest step (half to even), to entry {@code e}. */
         void addExact(int e, double v) {
-            if (v == 0) {
-                return;
+            double steps = Math.rint(Math.scalb(v, -exponent)); // scalb by a power of two is exact unless the result is subnormal
+            if (!(Math.abs(steps) < 0x1p62)) {
+                throw new InvalidInputException("an XᵀX entry of " + v + " at input " + input + " exceeds the bound its step was "
+                        + "chosen for (activations not finite, or larger than calibration's first pass measured)");
             }
-            if (!(Math.abs(v) < 0x1p62)) {
-                throw new InvalidInputException("an XᵀX entry of " + v + " at the input of " + input
-                        + " (activations too large or not finite for the Hessian)");
-            }
-            long bits = Double.doubleToRawLongBits(v);
-            int exp = (int) ((bits >>> 52) & 0x7ff);
-            long m = bits & ((1L << 52) - 1);
-            int shift; // v = m · 2^(shift - 64)
-            if (exp == 0) {
-                shift = -1074 + 64;
-            } else {
-                m |= 1L << 52;
-                shift = exp - 1075 + 64;
-            }
-            long h;
-            long l;
-            if (shift >= 64) {
-                h = m << (shift - 64);
-                l = 0;
-            } else if (shift > 0) {
-                h = m >>> (64 - shift);
-                l = m << shift;
-            } else if (shift == 0) {
-                h = 0;
-                l = m;
-            } else if (shift > -54) {
-                h = 0;
-                l = (m + (1L << (-shift - 1))) >>> -shift; // to nearest, ties up: the same for every split of sequences
-            } else {
-                return;
-            }
-            if (v < 0) {
-                l = -l;
-                h = ~h + (l == 0 ? 1 : 0);
-            }
-            add128(e, h, l);
+            total[e] = add(total[e], (long) steps);
         }
 
-        private void add128(int e, long h, long l) {
-            long a = hi[e];
-            long s = lo[e] + l;
-            long carry = Long.compareUnsigned(s, lo[e]) < 0 ? 1 : 0;
-            long r = a + h + carry;
-            if ((a ^ h) >= 0 && (a ^ r) < 0) {
-                throw new InvalidInputException("the XᵀX total at the input of " + input + " overflows 2^63");
+        private long add(long a, long b) {
+            long r = a + b;
+            if (((a ^ r) & (b ^ r)) < 0) {
+                throw new InvalidInputException("the XᵀX total at input " + input + " overflows");
             }
-            hi[e] = r;
-            lo[e] = s;
+            return r;
         }
 
         /** Adds {@code other}'s totals to this one's (exactly) and returns this. */
         public Part merge(Part other) {
-            if (other.n != n || other.input != input) {
-                throw new IllegalArgumentException("Hessians of different inputs");
+            if (other.n != n || other.input != input || other.exponent != exponent) {
+                throw new IllegalArgumentException("Hessians of different inputs or steps");
             }
-            for (int e = 0; e < hi.length; e++) {
-                add128(e, other.hi[e], other.lo[e]);
+            for (int e = 0; e < total.length; e++) {
+                total[e] = add(total[e], other.total[e]);
             }
             tokens += other.tokens;
             return this;
@@ -234,8 +219,7 @@ public final class HessianAccumulator implements LinearInputs {
             int e = 0;
             for (int i = 0; i < n; i++) {
                 for (int j = i; j < n; j++, e++) {
-                    double lowPart = (double) (lo[e] >>> 1) * 0x1p-63 + (double) (lo[e] & 1) * 0x1p-64;
-                    double v = ((double) hi[e] + lowPart) / tokens;
+                    double v = Math.scalb((double) total[e], exponent) / tokens;
                     out[i * n + j] = v;
                     out[j * n + i] = v;
                 }

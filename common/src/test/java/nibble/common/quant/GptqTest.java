@@ -192,14 +192,29 @@ class GptqTest {
 
     /** Hessians of 16 sequences of 128 tokens sampled from the model with seeds from {@code seed}. */
     private static HessianAccumulator hessians(LlamaModel m, LlamaConfig config, long seed) {
-        HessianAccumulator acc = new HessianAccumulator(config);
+        List<int[]> sequences = new ArrayList<>();
         for (int s = 0; s < 16; s++) {
-            int[] tokens = Sampler.sample(m, 128, seed + s, 1.0f);
+            sequences.add(Sampler.sample(m, 128, seed + s, 1.0f));
+        }
+        ActivationAccumulator first = new ActivationAccumulator(config); // calibration's first pass: the bounds
+        for (int[] tokens : sequences) {
+            first.addSequence(m, tokens, "sequence");
+        }
+        int[] exponents = new int[first.inputs()];
+        for (int i = 0; i < exponents.length; i++) {
+            float max = 0;
+            for (float v : first.stats(i).maxAbs()) {
+                max = Math.max(max, v);
+            }
+            exponents[i] = HessianAccumulator.exponent(first.tokens(), max);
+        }
+        HessianAccumulator acc = new HessianAccumulator(config, exponents);
+        for (int[] tokens : sequences) {
             var cache = m.newCache(tokens.length);
             for (int p = 0; p < tokens.length; p++) {
                 m.forward(tokens[p], p, cache, acc);
             }
-            acc.endSequence("sequence " + s);
+            acc.endSequence("sequence");
         }
         return acc;
     }

@@ -40,6 +40,9 @@ class HessianAccumulatorTest {
         return (s[0] + s[1]) + (s[2] + s[3]);
     }
 
+    /** Step for the test's sequences: at most 9·14 tokens of |x| below 1e4 (5 sigma of the largest channel scale, 1e3, is 5e3). */
+    private static final int E = HessianAccumulator.exponent(9 * 14, 1e4f);
+
     @Test
     void everySplitAndMergeOrderGivesTheSameBits() {
         Random r = new Random(5);
@@ -48,12 +51,12 @@ class HessianAccumulatorTest {
         for (int s = 0; s < 9; s++) {
             seqs.add(sequence(r, 5 + s, n));
         }
-        HessianAccumulator.Part all = new HessianAccumulator.Part(0, n);
+        HessianAccumulator.Part all = new HessianAccumulator.Part(0, n, E);
         for (float[] s : seqs) {
             all.add(s, s.length / n);
         }
         double[] expected = all.mean();
-        // exact: equals the BigDecimal sum of the per-sequence doubles, rounded once (to within the two roundings of mean())
+        // the BigDecimal sum of the per-sequence doubles, to within the rounding to steps
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {
                 BigDecimal sum = BigDecimal.ZERO;
@@ -61,7 +64,9 @@ class HessianAccumulatorTest {
                     sum = sum.add(new BigDecimal(sequenceSum(s, s.length / n, n, i, j)));
                 }
                 double exact = sum.divide(BigDecimal.valueOf(all.tokens()), MathContext.DECIMAL128).doubleValue();
-                assertEquals(exact, expected[i * n + j], Math.abs(exact) * 1e-15 + 1e-18, "(" + i + ", " + j + ")");
+                // each sequence's value rounded to a step of 2^E, then the mean rounded
+                double bound = seqs.size() * Math.scalb(0.5, E) / all.tokens() + Math.abs(exact) * 1e-15;
+                assertEquals(exact, expected[i * n + j], bound, "(" + i + ", " + j + ")");
             }
         }
         for (int trial = 0; trial < 20; trial++) {
@@ -70,7 +75,7 @@ class HessianAccumulatorTest {
             List<HessianAccumulator.Part> parts = new ArrayList<>();
             int k = 0;
             while (k < order.size()) {
-                HessianAccumulator.Part p = new HessianAccumulator.Part(0, n);
+                HessianAccumulator.Part p = new HessianAccumulator.Part(0, n, E);
                 int take = 1 + r.nextInt(3);
                 for (int q = 0; q < take && k < order.size(); q++, k++) {
                     p.add(order.get(k), order.get(k).length / n);
@@ -89,15 +94,17 @@ class HessianAccumulatorTest {
     }
 
     @Test
-    void negativeTinyAndLargeValuesAddExactly() {
-        HessianAccumulator.Part p = new HessianAccumulator.Part(0, 1);
-        double[] values = {1e18, -3.5, 1e-30, -1e18, 2.25, 0x1p-64, -0x1p-64};
+    void roundsToTheStepAndRefusesWhatExceedsTheBound() {
+        int e = HessianAccumulator.exponent(4, 2f); // bound 16: steps of 2^-57
+        assertEquals(-57, e);
+        HessianAccumulator.Part p = new HessianAccumulator.Part(0, 1, e);
+        double[] values = {15.5, -3.5, 0x1p-59, -15.5, 2.25, 0x1p-56, -0x1p-57};
         for (double v : values) {
             p.addExact(0, v);
         }
         p.add(new float[] {1}, 1); // one token: mean = total + 1
-        assertEquals(-3.5 + 2.25 + 1, p.mean()[0], 0);
-        assertThrows(InvalidInputException.class, () -> p.addExact(0, 1e19));
+        assertEquals(-3.5 + 2.25 + 0x1p-57 + 1, p.mean()[0], 0); // 2^-59 rounds to 0 steps, 2^-56 - 2^-57 is one step
+        assertThrows(InvalidInputException.class, () -> p.addExact(0, 0x1p6));
         assertThrows(InvalidInputException.class, () -> p.addExact(0, Double.NaN));
     }
 }

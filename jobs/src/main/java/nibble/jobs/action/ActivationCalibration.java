@@ -109,17 +109,11 @@ final class ActivationCalibration {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = a.partitions() > 0 ? a.partitions() : Math.max(1, Math.min(work.size(), 4 * jsc.defaultParallelism()));
         Task task = new Task(a.input(), new SerializableConf(spark.sparkContext().hadoopConfiguration()));
-        ActivationAccumulator total;
-        CalibrateResult.Hessian hessian = null;
-        if (a.hessian()) {
-            HessianCalibration.Result r = HessianCalibration.run(spark, jsc.parallelize(work, partitions), task.table(), task.conf(),
-                    config, hessianDir);
-            total = r.activations();
-            hessian = r.hessian();
-        } else {
-            total = JobDescription.run(spark, "activation statistics",
-                    () -> jsc.parallelize(work, partitions).mapPartitions(task::run).treeReduce(ActivationAccumulator::merge));
-        }
+        ActivationAccumulator total = JobDescription.run(spark, "activation statistics",
+                () -> jsc.parallelize(work, partitions).mapPartitions(task::run).treeReduce(ActivationAccumulator::merge));
+        CalibrateResult.Hessian hessian = a.hessian()
+                ? HessianCalibration.run(spark, jsc.parallelize(work, partitions), task.table(), task.conf(), config, total, hessianDir)
+                : null;
         Map<String, ActivationAccumulator.InputStats> byName = new HashMap<>();
         total.measured(config.tieWordEmbeddings()).forEach(x -> byName.put(x.tensor(), x.stats()));
         List<Row> rows = new ArrayList<>();
