@@ -39,7 +39,7 @@ public final class GptqBenchmark {
         System.out.printf(Locale.ROOT, "%-28s %9s %9s %9s %9s %9s %10s %10s%n", "layer", "factor_s", "gptq_s", "gptq1_s", "rtn_s",
                 "imatrix_s", "gptq/rtn", "gptq/imat");
         SplittableRandom r = new SplittableRandom(1);
-        run("synthetic 4096x4096", List.of(matrix(r, 4096, 4096)), 4096, rounds, r);
+        run("synthetic 4096x4096", List.<float[][]>of(matrix(r, 4096, 4096)), 4096, rounds, r);
         if (args.length > 0 && Files.exists(Path.of(args[0]))) {
             LocalModels.LocalCheckpoint c = LocalModels.open(Path.of(args[0]));
             LlamaConfig cfg = c.config();
@@ -52,7 +52,7 @@ public final class GptqBenchmark {
             }
             double[] total = new double[6];
             add(total, run("SmolLM2 layer 10, in " + dim, attn, dim, rounds, r));
-            add(total, run("SmolLM2 layer 10, down_proj", List.of(rows(c.tensors().tensor(p + "mlp.down_proj.weight"),
+            add(total, run("SmolLM2 layer 10, down_proj", List.<float[][]>of(rows(c.tensors().tensor(p + "mlp.down_proj.weight"),
                     cfg.intermediateSize())), cfg.intermediateSize(), rounds, r));
             print("SmolLM2 one layer (7 mats)", total);
         }
