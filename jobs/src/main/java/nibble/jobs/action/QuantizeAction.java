@@ -93,7 +93,7 @@ public final class QuantizeAction {
             InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
             spark.sparkContext().register(read, "input checksums");
             RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians);
-            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> read.digest(it, r -> r)).map(quantizer::quantizeRow),
+            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
                     e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
                     .option("compression", "uncompressed")
