@@ -21,7 +21,8 @@ import nibble.common.quant.Scheme;
  * clip search (int4-g32-imatrix's scheme) on the same rows in the same run: a synthetic 4096×4096
  * layer, and one SmolLM2-135M layer (its seven matrices from the GGUF given as the first argument,
  * or skipped) with a synthetic Hessian of each input's size (the cost depends on shapes only).
- * Prints the median of {@code ROUNDS} (default 3) timings of each step. Run from the test classpath:
+ * Prints the median of {@code ROUNDS} (default 3) timings of each step, in seconds of this thread's
+ * CPU time (the machine is shared: wall time would count other processes). Run from the test classpath:
  * {@code java -cp <common test classpath> nibble.common.bench.GptqBenchmark [SmolLM2.gguf]}.
  */
 public final class GptqBenchmark {
@@ -35,7 +36,7 @@ public final class GptqBenchmark {
 
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(System.getenv().getOrDefault("ROUNDS", "3"));
-        System.out.printf(Locale.ROOT, "GptqBenchmark, one thread, median of %d; %s%n", rounds, java.time.LocalDate.now());
+        System.out.printf(Locale.ROOT, "GptqBenchmark, one thread, CPU seconds, median of %d; %s%n", rounds, java.time.LocalDate.now());
         System.out.printf(Locale.ROOT, "%-28s %9s %9s %9s %9s %9s %10s %10s%n", "layer", "factor_s", "gptq_s", "gptq1_s", "rtn_s",
                 "imatrix_s", "gptq/rtn", "gptq/imat");
         SplittableRandom r = new SplittableRandom(1);
@@ -120,34 +121,34 @@ public final class GptqBenchmark {
         double[][] t = new double[5][rounds];
         long sink = 0;
         for (int k = 0; k < rounds; k++) {
-            long t0 = System.nanoTime();
+            long t0 = cpu();
             Gptq.Factor f = Gptq.factor(h, n, Gptq.Options.DEFAULT);
-            long t1 = System.nanoTime();
+            long t1 = cpu();
             for (float[][] m : mats) {
                 for (int i = 0; i < m.length; i += BATCH) {
                     QuantizedRow[] q = Gptq.quantize("t", i, Arrays.copyOfRange(m, i, Math.min(m.length, i + BATCH)), GPTQ, f);
                     sink += q[0].codes()[0];
                 }
             }
-            long t2 = System.nanoTime();
+            long t2 = cpu();
             for (float[][] m : mats) {
                 for (int i = 0; i < m.length; i++) {
                     sink += Gptq.quantize("t", i, m[i], GPTQ, f).codes()[0];
                 }
             }
-            long t3 = System.nanoTime();
+            long t3 = cpu();
             for (float[][] m : mats) {
                 for (int i = 0; i < m.length; i++) {
                     sink += Quantizer.quantize("t", i, m[i], RTN).codes()[0];
                 }
             }
-            long t4 = System.nanoTime();
+            long t4 = cpu();
             for (float[][] m : mats) {
                 for (int i = 0; i < m.length; i++) {
                     sink += Quantizer.quantize("t", i, m[i], IMATRIX, null, diag).codes()[0];
                 }
             }
-            long t5 = System.nanoTime();
+            long t5 = cpu();
             t[0][k] = (t1 - t0) / 1e9;
             t[1][k] = (t2 - t1) / 1e9;
             t[2][k] = (t3 - t2) / 1e9;
@@ -161,6 +162,11 @@ public final class GptqBenchmark {
         }
         print(label + (sink == 42 ? " " : ""), med);
         return med;
+    }
+
+    /** This thread's CPU time: the machine is shared, and CPU time counts only what this thread ran. */
+    private static long cpu() {
+        return java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 
     private static void print(String label, double[] m) {
