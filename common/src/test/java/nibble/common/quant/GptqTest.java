@@ -52,6 +52,23 @@ class GptqTest {
     }
 
     @Test
+    void recipesSetGptqOptionsAndTheBuiltInRecipeIsQ4_0Gptq() {
+        Recipe r = Recipe.parse("{\"default\": {\"bits\": 4, \"group_size\": 32, \"importance\": \"hessian\"},\n"
+                + " \"gptq\": {\"damp\": 0.05, \"act_order\": true}}", "r.json");
+        assertEquals(new Gptq.Options(0.05, true), r.gptq());
+        assertEquals(Importance.HESSIAN, r.defaultScheme().importance());
+        assertEquals(Gptq.Options.DEFAULT, Recipe.parse("{\"default\": {\"bits\": 4}}", "r.json").gptq());
+        String bad = org.junit.jupiter.api.Assertions.assertThrows(nibble.common.InvalidInputException.class, () -> Recipe.parse(
+                "{\"default\": {\"bits\": 4},\n \"gptq\": {\"damp\": 2}}", "r.json")).getMessage();
+        assertTrue(bad.contains("r.json line 2") && bad.contains("damp"), bad);
+        org.junit.jupiter.api.Assertions.assertThrows(nibble.common.InvalidInputException.class, () -> Recipe.parse(
+                "{\"default\": {\"bits\": 4, \"group_size\": 32, \"codebook\": \"nf4\", \"importance\": \"hessian\"}}", "r.json"));
+        Recipe builtIn = Recipe.load("int4-g32-gptq");
+        Scheme s = (Scheme) builtIn.schemeFor("model.layers.0.mlp.down_proj.weight", new long[] {576, 1536});
+        assertEquals(Scheme.group(4, true, 32).withImportance(Importance.HESSIAN), s);
+    }
+
+    @Test
     void factorIsTheUpperCholeskyFactorOfTheDampedInverse() {
         SplittableRandom r = new SplittableRandom(3);
         int n = 48;
