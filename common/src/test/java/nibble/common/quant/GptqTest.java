@@ -65,7 +65,8 @@ class GptqTest {
                 "{\"default\": {\"bits\": 4, \"group_size\": 32, \"codebook\": \"nf4\", \"importance\": \"hessian\"}}", "r.json"));
         Recipe builtIn = Recipe.load("int4-g32-gptq");
         Scheme s = (Scheme) builtIn.schemeFor("model.layers.0.mlp.down_proj.weight", new long[] {576, 1536});
-        assertEquals(Scheme.group(4, true, 32).withImportance(Importance.HESSIAN), s);
+        assertEquals(Scheme.group(4, true, 32).withRange(RangeMethod.MSE).withImportance(Importance.HESSIAN), s);
+        assertEquals(new Gptq.Options(0.01, true), builtIn.gptq());
     }
 
     @Test
