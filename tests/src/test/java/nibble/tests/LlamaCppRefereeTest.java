@@ -144,9 +144,12 @@ class LlamaCppRefereeTest {
         double base = ppl.get("F32 (export of the dense table)");
         System.out.printf(Locale.ROOT, "perplexity increase of int4-g32-imatrix / of round-to-nearest int4-g32: %.3f%n",
                 (ppl.get("Nibble int4-g32-imatrix as Q4_0") - base) / (ppl.get("Nibble int4-g32 as Q4_0") - base));
-        assertTrue(ppl.get("Nibble int4-g32-gptq as Q4_0") < ppl.get("llama.cpp Q4_0"), "GPTQ vs llama.cpp's Q4_0: " + ppl);
-        System.out.printf(Locale.ROOT, "perplexity increase of int4-g32-gptq / of round-to-nearest int4-g32: %.3f%n",
-                (ppl.get("Nibble int4-g32-gptq as Q4_0") - base) / (ppl.get("Nibble int4-g32 as Q4_0") - base));
+        // GPTQ (activation order, diag(H)-weighted group scales) from the same calibration: best of all, and its perplexity
+        // increase over F32 at most half of round-to-nearest's (issue 11), measured 43.20 (0.25 of it)
+        assertTrue(ppl.get("Nibble int4-g32-gptq as Q4_0") < ppl.get("Nibble int4-g32-imatrix as Q4_0"), "GPTQ vs imatrix: " + ppl);
+        double ratio = (ppl.get("Nibble int4-g32-gptq as Q4_0") - base) / (ppl.get("Nibble int4-g32 as Q4_0") - base);
+        System.out.printf(Locale.ROOT, "perplexity increase of int4-g32-gptq / of round-to-nearest int4-g32: %.3f%n", ratio);
+        assertTrue(ratio <= 0.5, "GPTQ's increase over F32 vs round-to-nearest's: " + ppl);
         assertTrue(ppl.get("llama.cpp Q4_0") > ppl.get("F32 (export of the dense table)"), "4 bits cost something: " + ppl);
     }
 
