@@ -21,7 +21,7 @@ import nibble.common.quant.Scheme;
  * clip search (int4-g32-imatrix's scheme) on the same rows in the same run: a synthetic 4096×4096
  * layer, and one SmolLM2-135M layer (its seven matrices from the GGUF given as the first argument,
  * or skipped) with a synthetic Hessian of each input's size (the cost depends on shapes only).
- * Prints the median of {@code ROUNDS} (default 3) timings of each step, in seconds of this thread's
+ * Prints the median of {@code ROUNDS} (default 3; {@code SYNTH_ROUNDS} for the synthetic layer) timings of each step, in seconds of this thread's
  * CPU time (the machine is shared: wall time would count other processes). Run from the test classpath:
  * {@code java -cp <common test classpath> nibble.common.bench.GptqBenchmark [SmolLM2.gguf]}.
  */
@@ -40,7 +40,8 @@ public final class GptqBenchmark {
         System.out.printf(Locale.ROOT, "%-28s %9s %9s %9s %9s %9s %10s %10s%n", "layer", "factor_s", "gptq_s", "gptq1_s", "rtn_s",
                 "imatrix_s", "gptq/rtn", "gptq/imat");
         SplittableRandom r = new SplittableRandom(1);
-        run("synthetic 4096x4096", List.<float[][]>of(matrix(r, 4096, 4096)), 4096, rounds, r);
+        run("synthetic 4096x4096", List.<float[][]>of(matrix(r, 4096, 4096)), 4096,
+                Integer.parseInt(System.getenv().getOrDefault("SYNTH_ROUNDS", String.valueOf(rounds))), r);
         if (args.length > 0 && Files.exists(Path.of(args[0]))) {
             LocalModels.LocalCheckpoint c = LocalModels.open(Path.of(args[0]));
             LlamaConfig cfg = c.config();
