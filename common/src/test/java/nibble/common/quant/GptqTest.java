@@ -124,6 +124,7 @@ class GptqTest {
             double[] h = hessian(r, n, 2 * n);
             for (boolean act : new boolean[] {false, true}) {
                 Gptq.Factor f = Gptq.factor(h, n, new Gptq.Options(0.01, act));
+                assertArrayEquals(f.u(), Gptq.factor(h.clone(), n, new Gptq.Options(0.01, act)).u(), "deterministic factor");
                 for (Scheme s : schemes) {
                     if (s.granularity() == Granularity.GROUP && s.groupSize() > n) {
                         continue;
