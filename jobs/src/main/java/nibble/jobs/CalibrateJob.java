@@ -26,7 +26,8 @@ public final class CalibrateJob implements Command<CalibrateArgs> {
             .value("ctx", "N", "512", "with --text: tokens per chunk")
             .value("chunks", "N", null, "with --text: chunks to use (default: all the text gives)")
             .value("partitions", "N", "0", "Spark partitions for the calibration sequences (0: four per core)")
-            .flag("overwrite", "replace statistics already at --output");
+            .flag("overwrite", "replace statistics already at --output")
+            .flag("hessian", "with --data or --text: also XᵀX of every linear layer's input (for GPTQ recipes such as int4-g32-gptq)");
 
     public static void main(String[] args) {
         Nibble.submit("calibrate", args);
@@ -47,7 +48,8 @@ public final class CalibrateJob implements Command<CalibrateArgs> {
             throw new nibble.jobs.cli.UsageException("--partitions is too large");
         }
         return new CalibrateArgs(o.require("input"), o.get("output"), o.getDouble("outlier-factor"), o.flag("overwrite"),
-                o.get("data"), o.get("text"), (int) o.getLong("ctx"), EvaluateJob.chunks(o), (int) partitions);
+                o.get("data"), o.get("text"), (int) o.getLong("ctx"), EvaluateJob.chunks(o), (int) partitions,
+                o.flag("hessian"));
     }
 
     @Override
@@ -56,6 +58,9 @@ public final class CalibrateJob implements Command<CalibrateArgs> {
                 + " and write activation statistics"
                 : a.text() != null ? "; run the model over " + (a.chunks() > 0 ? "at most " + a.chunks() : "all") + " chunks of "
                 + a.ctx() + " tokens of " + Uris.redact(a.text()) + " and write activation statistics" : "";
+        if (a.hessian()) {
+            activations += " and the Hessian (XᵀX) of every linear input";
+        }
         return "read the tensor table " + Uris.redact(a.input()) + ", write weight statistics to "
                 + Uris.redact(a.output()) + " (outlier factor " + a.outlierFactor() + ")" + activations;
     }

@@ -534,6 +534,14 @@ class BadInputMatrixTest {
         add(all, "synth: credentials in --output", rejected(2, null,
                 () -> a("synth", "--preset", "tiny", "--output", CREDS + "ckpt"),
                 () -> List.of("--output: credentials in the URI are not accepted")));
+
+        // ---- GPTQ (issue 11)
+        add(all, "quantize: a GPTQ recipe, statistics without Hessians", rejected(3, () -> fresh("g1"),
+                () -> a("quantize", "--input", s(table), "--output", s(fresh("g1")), "--recipe", "int4-g32-gptq"),
+                () -> List.of(s(table.resolve("stats")), "recipe 'int4-g32-gptq' needs the Hessians of " + table, "--hessian")));
+        add(all, "calibrate: --hessian without calibration data", rejected(2, () -> fresh("g2"),
+                () -> a("calibrate", "--input", s(table), "--output", s(fresh("g2")), "--hessian"),
+                () -> List.of("--hessian needs calibration data (--data or --text)")));
         return all.stream();
     }
 

@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code calibrate --data} on stories260K: activation statistics that do not depend on the number of
- * partitions (and so neither does the quantized table), and the importance-weighted clip search
- * against the unweighted one and min/max, scored on sequences sampled with another seed.
+ * {@code calibrate --data [--hessian]} on stories260K: activation statistics and Hessians that do not
+ * depend on the number of partitions (and so neither does the quantized table), and GPTQ against the
+ * importance-weighted clip search, the unweighted one and min/max, scored on sequences sampled with
+ * another seed.
  */
 class CalibrateActivationsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,10 +50,18 @@ class CalibrateActivationsTest {
     }
 
     private static Path calibrate(String name, String partitions) {
+        return calibrate(name, partitions, false);
+    }
+
+    private static Path calibrate(String name, String partitions, boolean hessian) {
         Path stats = tmp.resolve(name);
         if (!Files.exists(stats.resolve("stats.json"))) {
-            TestSpark.Run r = TestSpark.nibble("calibrate", "--input", table.toString(), "--output", stats.toString(),
-                    "--data", data.toString(), "--partitions", partitions);
+            List<String> args = new java.util.ArrayList<>(List.of("calibrate", "--input", table.toString(), "--output", stats.toString(),
+                    "--data", data.toString(), "--partitions", partitions));
+            if (hessian) {
+                args.add("--hessian");
+            }
+            TestSpark.Run r = TestSpark.nibble(args.toArray(String[]::new));
             assertEquals(0, r.code(), r.err());
         }
         return stats;
@@ -123,12 +132,85 @@ class CalibrateActivationsTest {
     }
 
     @Test
-    void importanceWeightedSearchBeatsUnweightedSearchBeatsMinMax() throws Exception {
+    void hessiansAndTheGptqTableDoNotDependOnPartitions() throws Exception {
         Assumptions.assumeTrue(table != null, "stories260K is absent");
-        Path stats = calibrate("stats-1", "1");
+        long started = System.nanoTime();
+        Path one = calibrate("stats-h1", "1", true);
+        Path many = calibrate("stats-h8", "8", true);
+        System.out.printf("calibrate --hessian 32 x 128 tokens twice: %.1f s%n", (System.nanoTime() - started) / 1e9);
+        Map<String, byte[]> a = Tables.files(one);
+        Map<String, byte[]> b = Tables.files(many);
+        assertEquals(new TreeSet<>(a.keySet()), new TreeSet<>(b.keySet()));
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k), b.get(k), k);
+        }
+        // one file per linear input: 4 per layer and the head's; the activation statistics are those of a run without --hessian
+        assertEquals(5 * 4 + 1, a.keySet().stream().filter(k -> k.startsWith("hessians/") && k.endsWith(".parquet")).count(),
+                a.keySet().toString());
+        Map<String, byte[]> plain = Tables.files(calibrate("stats-1", "1"));
+        for (String k : plain.keySet()) {
+            if (k.startsWith("activations/") || k.startsWith("channels/") || k.startsWith("tensors/")) {
+                assertArrayEquals(plain.get(k), a.get(k), k);
+            }
+        }
+        JsonNode h = JSON.readTree(a.get("stats.json")).get("calibration").get("hessian");
+        assertEquals(32 * 128, h.get("tokens").asLong());
+        assertEquals(5 * 4 + 1, h.get("inputs").size());
+        JsonNode first = h.get("inputs").get(0);
+        assertEquals("hessians/part-00000.parquet", first.get("file").asText());
+        assertEquals("model.layers.0.self_attn.q_proj.weight", first.get("tensors").get(0).asText());
+        assertEquals(3, first.get("tensors").size());
+        // the matrix: symmetric, its diagonal the activation statistics' mean x²
+        int n = first.get("channels").asInt();
+        List<Row> rows = TestSpark.session().read().parquet(one.resolve("hessians/part-00000.parquet").toString()).collectAsList();
+        assertEquals(n, rows.size());
+        double[] m = new double[n * n];
+        for (Row r : rows) {
+            java.nio.ByteBuffer v = java.nio.ByteBuffer.wrap((byte[]) r.get(r.fieldIndex("values"))).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int c = 0; c < n; c++) {
+                m[r.getInt(r.fieldIndex("row")) * n + c] = v.getDouble();
+            }
+        }
+        Row act = TestSpark.session().read().parquet(one.resolve("activations").toString())
+                .where("tensor = 'model.layers.0.self_attn.q_proj.weight'").collectAsList().get(0);
+        List<Double> meanSq = act.getList(act.fieldIndex("mean_sq"));
+        for (int i = 0; i < n; i++) {
+            assertEquals(meanSq.get(i), m[i * n + i], 1e-12 * meanSq.get(i), "diagonal " + i);
+            for (int j = 0; j < n; j++) {
+                assertEquals(m[i * n + j], m[j * n + i]);
+            }
+        }
+
+        Path q1 = quantize("int4-g32-gptq", one, "q-gptq-1");
+        Path q8 = quantize("int4-g32-gptq", many, "q-gptq-8");
+        Map<String, byte[]> x = Tables.files(q1);
+        Map<String, byte[]> y = Tables.files(q8);
+        assertEquals(new TreeSet<>(x.keySet()), new TreeSet<>(y.keySet()));
+        for (String k : x.keySet()) {
+            assertArrayEquals(x.get(k), y.get(k), k);
+        }
+    }
+
+    @Test
+    void aGptqRecipeWithoutHessiansIsRefused() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path out = tmp.resolve("q-gptq-refused");
+        TestSpark.Run r = TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
+                "--recipe", "int4-g32-gptq", "--stats", calibrate("stats-1", "1").toString());
+        assertEquals(3, r.code(), r.err());
+        List<String> lines = r.err().lines().filter(l -> l.startsWith("nibble ")).toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.get(0).contains("needs the Hessians of " + table), lines.get(0));
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void gptqBeatsImportanceWeightedSearchBeatsUnweightedSearchBeatsMinMax() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path stats = calibrate("stats-h1", "1", true);
         Map<String, Double> kld = new LinkedHashMap<>();
         Map<String, Double> top1 = new LinkedHashMap<>();
-        for (String recipe : List.of("int4-g32", "int4-g32-mse", "int4-g32-imatrix")) {
+        for (String recipe : List.of("int4-g32", "int4-g32-mse", "int4-g32-imatrix", "int4-g32-gptq")) {
             Path q = quantize(recipe, stats, "q-" + recipe + "-eval");
             Path out = tmp.resolve("eval-" + recipe);
             TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", q.toString(),
@@ -139,6 +221,7 @@ class CalibrateActivationsTest {
             top1.put(recipe, m.get("top1_agreement").get("mean").asDouble());
         }
         kld.forEach((k, v) -> System.out.printf("stories260K %-17s mean KLD %.5f  top-1 agreement %.4f%n", k, v, top1.get(k)));
+        assertTrue(kld.get("int4-g32-gptq") < kld.get("int4-g32-imatrix"), "GPTQ below importance-weighted: " + kld);
         assertTrue(kld.get("int4-g32-imatrix") < kld.get("int4-g32-mse"), "importance-weighted below unweighted: " + kld);
         assertTrue(kld.get("int4-g32-mse") < kld.get("int4-g32"), "unweighted search below min/max: " + kld);
     }

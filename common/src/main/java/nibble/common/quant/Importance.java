@@ -1,11 +1,13 @@
 package nibble.common.quant;
 
 /**
- * What weights each element's squared error in the error-minimising search ({@link RangeMethod#MSE}):
- * nothing (every element alike), or the mean x² of the element's input channel measured by
- * {@code calibrate} on calibration data (llama.cpp's importance matrix idea): an error in a weight
- * that multiplies large activations costs more.
+ * What weights a row's quantization error: nothing (every element alike), the mean x² of the
+ * element's input channel measured by {@code calibrate} on calibration data (llama.cpp's importance
+ * matrix idea, in the clip search of {@link RangeMethod#MSE}: an error in a weight that multiplies
+ * large activations costs more), or the layer input's whole {@code XᵀX} from {@code calibrate
+ * --hessian}: the output error {@code (w - w')ᵀ H (w - w')}, which {@link Gptq} keeps small by
+ * correcting later columns for each column's rounding error.
  */
 public enum Importance {
-    NONE, ACTIVATIONS
+    NONE, ACTIVATIONS, HESSIAN
 }

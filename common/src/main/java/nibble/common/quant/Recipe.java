@@ -38,7 +38,8 @@ import nibble.common.InvalidInputException;
  * {@code percentile}, {@code mse}), {@code percentile} (with range percentile; default 99.9) and
  * {@code scale_dtype} ({@code F16} (default) or {@code F32}) and {@code importance} ({@code none}
  * (default) or {@code activations}: with range mse, each element's squared error is weighted by its
- * input channel's mean x² from {@code calibrate --data/--text}; {@link Importance}). An override is {@code "match"} plus
+ * input channel's mean x² from {@code calibrate --data/--text}; or {@code hessian}: GPTQ against the layer input's
+ * {@code XᵀX} from {@code calibrate --hessian}, with range minmax or mse; {@link Importance}, {@link Gptq}). An override is {@code "match"} plus
  * either {@code "keep": true} or a complete scheme (it does not inherit from the default).
  *
  * <p>{@link #schemeFor} keeps tensors with at most one dimension when {@code keep_1d} is true (the
@@ -53,13 +54,14 @@ public final class Recipe {
 
     /** Names of the recipes shipped in conf/recipes and the jar. */
     public static final List<String> BUILT_IN = List.of("int4-g32", "int4-g128", "int4-g32-mse", "int4-g32-imatrix", "nf4-g64",
-            "int8-channel");
+            "int8-channel", "int4-g32-gptq");
 
     /** One override: a regex on the tensor name and what to do on a match. */
     public record Rule(Pattern match, Treatment treatment) {
     }
 
-    private static final Set<String> TOP_KEYS = Set.of("description", "keep_1d", "default", "overrides");
+    private static final Set<String> TOP_KEYS = Set.of("description", "keep_1d", "default", "overrides", "gptq");
+    private static final Set<String> GPTQ_KEYS = Set.of("damp", "act_order");
     private static final Set<String> SCHEME_KEYS = Set.of("bits", "symmetric", "granularity", "group_size", "codebook", "range",
             "percentile", "scale_dtype", "importance");
 
@@ -68,8 +70,10 @@ public final class Recipe {
     private final boolean keep1d;
     private final Scheme defaultScheme;
     private final List<Rule> overrides;
+    private final Gptq.Options gptq;
 
-    private Recipe(String source, String description, boolean keep1d, Scheme defaultScheme, List<Rule> overrides) {
+    private Recipe(String source, String description, boolean keep1d, Scheme defaultScheme, List<Rule> overrides, Gptq.Options gptq) {
+        this.gptq = gptq;
         this.source = source;
         this.description = description;
         this.keep1d = keep1d;
@@ -95,6 +99,11 @@ public final class Recipe {
 
     public List<Rule> overrides() {
         return overrides;
+    }
+
+    /** GPTQ's settings for schemes with {@code "importance": "hessian"} ({@link Gptq.Options#DEFAULT} unless the recipe sets them). */
+    public Gptq.Options gptq() {
+        return gptq;
     }
 
     /** The scheme for a tensor, or {@link Treatment#KEEP}. */
@@ -158,7 +167,21 @@ public final class Recipe {
                 rules.add(rule(o, fileName));
             }
         }
-        return new Recipe(fileName, description, keep1d, defaultScheme, rules);
+        Gptq.Options gptq = Gptq.Options.DEFAULT;
+        if (top.containsKey("gptq")) {
+            JsonTree.Node g = top.get("gptq");
+            Map<String, JsonTree.Node> o = g.object(fileName, "gptq");
+            checkKeys(o, GPTQ_KEYS, fileName, "gptq");
+            double damp = o.containsKey("damp") ? o.get("damp").number(fileName, "damp") : Gptq.Options.DEFAULT.damp();
+            boolean actOrder = o.containsKey("act_order") ? o.get("act_order").bool(fileName, "act_order")
+                    : Gptq.Options.DEFAULT.actOrder();
+            try {
+                gptq = new Gptq.Options(damp, actOrder);
+            } catch (InvalidInputException e) {
+                throw error(fileName, g, e.getMessage());
+            }
+        }
+        return new Recipe(fileName, description, keep1d, defaultScheme, rules, gptq);
     }
 
     private static Rule rule(JsonTree.Node node, String file) {

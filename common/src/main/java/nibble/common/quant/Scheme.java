@@ -14,7 +14,8 @@ import nibble.common.InvalidInputException;
  * and 0 otherwise; {@code percentile} (e.g. 99.9) only means something with
  * {@link RangeMethod#PERCENTILE}, where it tells the driver which |w| percentile to pass as the clip,
  * and is 0 otherwise. {@code importance} ({@link Importance}) weighs the MSE search's squared errors
- * by the input channels' activation statistics; only with range mse and the uniform codebook.
+ * by the input channels' activation statistics (only with range mse and the uniform codebook), or
+ * quantizes with GPTQ against the layer input's Hessian ({@link Importance#HESSIAN}).
  */
 public record Scheme(int bits, boolean symmetric, Granularity granularity, int groupSize, Codebook codebook,
         RangeMethod range, double percentile, ScaleFormat scaleFormat, Importance importance) implements Treatment {
@@ -23,9 +24,13 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         if (importance == null) {
             importance = Importance.NONE;
         }
-        if (importance != Importance.NONE && (range != RangeMethod.MSE || codebook != Codebook.UNIFORM)) {
-            throw new InvalidInputException("importance " + importance.name().toLowerCase(Locale.ROOT)
-                    + " needs range mse and codebook uniform");
+        if (importance == Importance.ACTIVATIONS && (range != RangeMethod.MSE || codebook != Codebook.UNIFORM)) {
+            throw new InvalidInputException("importance activations needs range mse and codebook uniform");
+        }
+        if (importance == Importance.HESSIAN && (range == RangeMethod.PERCENTILE || codebook != Codebook.UNIFORM
+                || granularity == Granularity.TENSOR)) {
+            throw new InvalidInputException("importance hessian (GPTQ) needs range minmax or mse, codebook uniform and granularity "
+                    + "channel or group");
         }
         if (bits != 4 && bits != 8) {
             throw new InvalidInputException("bits must be 4 or 8, got " + bits);

@@ -102,8 +102,11 @@ final class ActivationCalibration {
         return crc;
     }
 
-    /** Runs the model over the sequences and writes the activation table into {@code dir}. */
-    static CalibrateResult.Calibration run(SparkSession spark, CalibrateArgs a, Manifest m, Sequences s, String dir) {
+    /**
+     * Runs the model over the sequences and writes the activation table into {@code dir} and, with
+     * {@code --hessian}, the Hessians into {@code hessianDir}.
+     */
+    static CalibrateResult.Calibration run(SparkSession spark, CalibrateArgs a, Manifest m, Sequences s, String dir, String hessianDir) {
         LlamaConfig config = LlamaConfig.fromArchitecture(m.architecture());
         List<Tuple2<Long, int[]>> work = new ArrayList<>();
         for (int i = 0; i < s.tokens().size(); i++) {
@@ -114,6 +117,9 @@ final class ActivationCalibration {
         Task task = new Task(a.input(), new SerializableConf(spark.sparkContext().hadoopConfiguration()));
         ActivationAccumulator total = JobDescription.run(spark, "activation statistics",
                 () -> jsc.parallelize(work, partitions).mapPartitions(task::run).treeReduce(ActivationAccumulator::merge));
+        CalibrateResult.Hessian hessian = a.hessian()
+                ? HessianCalibration.run(spark, jsc.parallelize(work, partitions), task.table(), task.conf(), config, total, hessianDir)
+                : null;
         Map<String, ActivationAccumulator.InputStats> byName = new HashMap<>();
         total.measured(config.tieWordEmbeddings()).forEach(x -> byName.put(x.tensor(), x.stats()));
         List<Row> rows = new ArrayList<>();
@@ -129,7 +135,7 @@ final class ActivationCalibration {
         JobDescription.run(spark, "write activation statistics",
                 () -> spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write().parquet(dir));
         return new CalibrateResult.Calibration(s.kind(), s.uri(), s.checksum(), s.seed(), total.sequences(), total.tokens(),
-                rows.size(), List.copyOf(missing));
+                rows.size(), List.copyOf(missing), hessian);
     }
 
     /** One partition's work: the model once per JVM, every sequence through it. */

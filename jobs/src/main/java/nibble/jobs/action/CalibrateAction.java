@@ -22,6 +22,7 @@ import nibble.common.table.ShardPlanner;
 import nibble.jobs.io.PathOverlap;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.JobDescription;
+import nibble.jobs.table.HessianTables;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.StatsTables;
 import nibble.jobs.table.TableCommitter;
@@ -86,8 +87,14 @@ public final class CalibrateAction {
             folders.put(StatsTables.TENSORS_DIR, List.of(new FilePlan(0, List.of())));
             CalibrateResult.Calibration calibration = null;
             if (sequences != null) {
-                calibration = ActivationCalibration.run(spark, args, manifest, sequences, committer.tempDir(StatsTables.ACTIVATIONS_DIR));
+                calibration = ActivationCalibration.run(spark, args, manifest, sequences, committer.tempDir(StatsTables.ACTIVATIONS_DIR),
+                        committer.tempDir(HessianTables.DIR));
                 folders.put(StatsTables.ACTIVATIONS_DIR, List.of(new FilePlan(0, List.of())));
+                if (calibration.hessian() != null) {
+                    List<FilePlan> hessianFiles = new ArrayList<>();
+                    calibration.hessian().inputs().forEach(h -> hessianFiles.add(new FilePlan(h.input(), List.of())));
+                    folders.put(HessianTables.DIR, hessianFiles);
+                }
             }
             CalibrateResult.Calibration measured = calibration;
             committer.commit(folders, StatsTables.RECORD,

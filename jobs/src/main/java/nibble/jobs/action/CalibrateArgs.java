@@ -18,9 +18,10 @@ import nibble.jobs.table.StatsTables;
  * @param ctx tokens per text chunk
  * @param chunks text chunks to use (0: all the text gives)
  * @param partitions Spark partitions for the sequences (0: four per core)
+ * @param hessian also accumulate {@code XᵀX} of every linear input (needs {@code data} or {@code text})
  */
 public record CalibrateArgs(String input, String output, double outlierFactor, boolean overwrite, String data, String text,
-                            int ctx, int chunks, int partitions) {
+                            int ctx, int chunks, int partitions, boolean hessian) {
     public static final double DEFAULT_OUTLIER_FACTOR = 5;
 
     public CalibrateArgs {
@@ -42,6 +43,15 @@ public record CalibrateArgs(String input, String output, double outlierFactor, b
         if (partitions < 0) {
             throw new UsageException("--partitions must be zero (four per core) or positive");
         }
+        if (hessian && data == null && text == null) {
+            throw new UsageException("--hessian needs calibration data (--data or --text)");
+        }
+    }
+
+    /** Without Hessians. */
+    public CalibrateArgs(String input, String output, double outlierFactor, boolean overwrite, String data, String text,
+                         int ctx, int chunks, int partitions) {
+        this(input, output, outlierFactor, overwrite, data, text, ctx, chunks, partitions, false);
     }
 
     /** Weight statistics only. */

@@ -26,8 +26,24 @@ public record CalibrateResult(CalibrateArgs args, List<TensorInfo> tensors, Map<
      * @param tokens tokens run through the model
      * @param measured tensors with activation statistics
      * @param missing 2-D tensors of the table without activation statistics (calibration never reached their input)
+     * @param hessian the Hessians written with {@code --hessian}, or null
      */
     public record Calibration(String kind, String uri, String checksum, Long seed, long sequences, long tokens, int measured,
-                              List<String> missing) {
+                              List<String> missing, Hessian hessian) {
+    }
+
+    /** The Hessians ({@code XᵀX / tokens} of each linear input) and where they are. */
+    public record Hessian(long tokens, List<HessianInput> inputs) {
+    }
+
+    /**
+     * One linear input's Hessian.
+     *
+     * @param input {@code 4·layer + site} (the head's input last)
+     * @param file its Parquet file, relative to the statistics folder
+     * @param channels the input's width (the matrix is channels × channels)
+     * @param tensors the tensors that read this input
+     */
+    public record HessianInput(int input, String file, int channels, List<String> tensors) implements java.io.Serializable {
     }
 }

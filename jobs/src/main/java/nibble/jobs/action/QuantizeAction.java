@@ -32,6 +32,7 @@ import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
+import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.QuantTable;
 import nibble.jobs.table.QuantizedTensors;
@@ -76,6 +77,11 @@ public final class QuantizeAction {
         if (needs(treatments, s -> s.importance() == Importance.ACTIVATIONS)) {
             importance = importance(spark, args, in, treatments);
         }
+        RowQuantizer.Hessians hessians = RowQuantizer.Hessians.NONE;
+        if (needs(treatments, s -> s.importance() == Importance.HESSIAN)) {
+            hessians = new RowQuantizer.Hessians(args.stats(), hessians(args, conf, in, treatments), args.recipe().gptq(),
+                    new SerializableConf(conf));
+        }
         // the table's data, and the statistics folder whether or not this recipe reads it
         List<PathOverlap.Read> reads = new ArrayList<>(PathOverlap.table("--input", input));
         reads.add(new PathOverlap.Read("--stats", args.stats()));
@@ -86,8 +92,8 @@ public final class QuantizeAction {
             spark.sparkContext().register(errors, "quantization error");
             InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
             spark.sparkContext().register(read, "input checksums");
-            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input);
-            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> read.digest(it, r -> r)).map(quantizer::quantizeRow),
+            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians);
+            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
                     e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
                     .option("compression", "uncompressed")
@@ -166,6 +172,46 @@ public final class QuantizeAction {
         }
         if (!missing.isEmpty()) {
             throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs activation statistics of "
+                    + Uris.redact(args.input()) + " for " + missing.size() + " tensors that calibration did not measure ("
+                    + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "") + ")");
+        }
+        return out;
+    }
+
+    /**
+     * Each GPTQ tensor's input Hessian (file and width) from the statistics folder's {@code stats.json}:
+     * bad input naming the folder and the table when there are none or a tensor's is missing.
+     */
+    private static HashMap<String, CalibrateResult.HessianInput> hessians(QuantizeArgs args, Configuration conf, Manifest table,
+                                                                         Map<String, Treatment> treatments) throws IOException {
+        String statsDir = args.stats();
+        Path record = new Path(statsDir, StatsTables.RECORD);
+        Map<String, CalibrateResult.HessianInput> listed = null;
+        if (record.getFileSystem(conf).exists(record)) {
+            if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
+                throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
+            }
+            listed = StatsTables.readHessians(record, conf);
+        }
+        if (listed == null) {
+            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs the Hessians of "
+                    + Uris.redact(args.input()) + " and there are none here (run nibble calibrate --input <table> --hessian with --data "
+                    + "or --text first, or pass --stats)");
+        }
+        HashMap<String, CalibrateResult.HessianInput> out = new HashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (TensorInfo t : table.tensorInfos()) {
+            if (treatments.get(t.name()) instanceof Scheme s && s.importance() == Importance.HESSIAN) {
+                CalibrateResult.HessianInput h = listed.get(t.name());
+                if (h == null || t.shape().length != 2 || h.channels() != t.shape()[1]) {
+                    missing.add(t.name());
+                } else {
+                    out.put(t.name(), h);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs the Hessians of "
                     + Uris.redact(args.input()) + " for " + missing.size() + " tensors that calibration did not measure ("
                     + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "") + ")");
         }

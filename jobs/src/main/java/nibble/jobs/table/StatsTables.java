@@ -171,6 +171,46 @@ public final class StatsTables {
         return out;
     }
 
+    private static long hessianRows(CalibrateResult.Calibration calibration, String path) {
+        for (CalibrateResult.HessianInput in : calibration.hessian().inputs()) {
+            if (in.file().equals(path)) {
+                return in.channels();
+            }
+        }
+        throw new IllegalStateException("no Hessian input for " + path);
+    }
+
+    /**
+     * The Hessians a {@code stats.json} lists, by tensor (each tensor's input: its file and width);
+     * null when it lists none (calibrate ran without {@code --hessian}, or without calibration data).
+     */
+    public static Map<String, CalibrateResult.HessianInput> readHessians(Path record, Configuration conf) throws IOException {
+        FileSystem fs = record.getFileSystem(conf);
+        if (!fs.exists(record)) {
+            return null;
+        }
+        byte[] bytes;
+        try (InputStream in = fs.open(record)) {
+            bytes = in.readNBytes((int) Manifest.MAX_BYTES + 1);
+        }
+        JsonNode h = Json.parseObject(bytes, record.toString()).path("calibration").path("hessian");
+        if (!h.isObject()) {
+            return null;
+        }
+        Map<String, CalibrateResult.HessianInput> out = new LinkedHashMap<>();
+        for (JsonNode e : h.path("inputs")) {
+            List<String> tensors = new ArrayList<>();
+            e.path("tensors").forEach(t -> tensors.add(t.asText()));
+            CalibrateResult.HessianInput in = new CalibrateResult.HessianInput(e.path("input").asInt(), e.path("file").asText(),
+                    e.path("channels").asInt(), tensors);
+            if (in.channels() <= 0 || !in.file().startsWith(HessianTables.DIR + "/")) {
+                throw new InvalidInputException(record + ": a Hessian entry without channels or file: " + e);
+            }
+            tensors.forEach(t -> out.put(t, in));
+        }
+        return out;
+    }
+
     /** {@code stats.json}: what was measured, from which table, and where the files are. */
     public static byte[] record(String input, Manifest manifest, double outlierFactor, List<TensorInfo> infos,
                                 Map<String, TensorStats> stats, CalibrateResult.Calibration calibration, List<FileEntry> files) {
@@ -208,6 +248,22 @@ public final class StatsTables {
             c.put("tokens", calibration.tokens());
             c.put("statistic_tensors", calibration.measured());
             c.put("missing", calibration.missing());
+            if (calibration.hessian() != null) {
+                Map<String, Object> h = new LinkedHashMap<>();
+                h.put("tokens", calibration.hessian().tokens());
+                h.put("normalised", "mean: XᵀX / tokens");
+                List<Map<String, Object>> inputs = new ArrayList<>();
+                for (CalibrateResult.HessianInput in : calibration.hessian().inputs()) {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("input", in.input());
+                    e.put("file", in.file());
+                    e.put("channels", in.channels());
+                    e.put("tensors", in.tensors());
+                    inputs.add(e);
+                }
+                h.put("inputs", inputs);
+                c.put("hessian", h);
+            }
             root.put("calibration", c);
         }
         List<Map<String, Object>> fileList = new ArrayList<>();
@@ -215,7 +271,8 @@ public final class StatsTables {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("path", f.path());
             e.put("rows", f.path().startsWith(TENSORS_DIR + "/") ? tensors.size()
-                    : f.path().startsWith(ACTIVATIONS_DIR + "/") ? calibration.measured() : f.rows());
+                    : f.path().startsWith(ACTIVATIONS_DIR + "/") ? calibration.measured()
+                    : f.path().startsWith(HessianTables.DIR + "/") ? hessianRows(calibration, f.path()) : f.rows());
             e.put("bytes", f.bytes());
             fileList.add(e);
         }
