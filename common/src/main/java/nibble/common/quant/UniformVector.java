@@ -72,7 +72,11 @@ final class UniformVector {
         Candidates cands = mse ? new Candidates() : null;
         int groups = layout.groupCount();
         int len = layout.groupLength();
-        for (int g = 0; g < groups; g++) {
+        int g = 0;
+        if (UniformBlocks.applies(s, clip)) {
+            g = UniformBlocks.run(x, layout, codes, scales, new UniformBlocks.Scratch());
+        }
+        for (; g < groups; g++) {
             int from = layout.groupStart(g);
             int to = Math.min(from + len, x.length);
             float gmin = 0f;
