@@ -1,12 +1,9 @@
 package nibble.common.quant;
 
-import java.nio.ByteOrder;
-
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -123,7 +120,7 @@ final class UniformBlocks {
                 }
             } else {
                 for (int j = 0; j < GROUPS; j++) {
-                    encode8(x, from + j * len, len, w.inv[j], codes);
+                    UniformVector.encode(x, from + j * len, from + (j + 1) * len, w.scale[j], 0, -128, 127, codes);
                 }
             }
         }
@@ -241,15 +238,5 @@ final class UniformBlocks {
         lo = lo.and(0x0f0f0f0fL).or(lo.lanewise(VectorOperators.LSHR, 28).and(0xf0f0f0f0L));
         hi = hi.and(0x0f0f0f0fL).or(hi.lanewise(VectorOperators.LSHR, 28).and(0xf0f0f0f0L));
         ((ByteVector) lo.or(hi.lanewise(VectorOperators.LSHL, 32)).reinterpretShape(BS, 0)).rearrange(NIBBLE_ORDER).intoArray(out, at);
-    }
-
-    /** 8-bit codes of one group: {@link UniformVector#encode}'s arithmetic with zero-point 0. */
-    private static void encode8(float[] x, int from, int len, float inv, byte[] out) {
-        FloatVector vinv = FloatVector.broadcast(FS, inv);
-        for (int i = from; i < from + len; i += LANES) {
-            IntVector c = FloatVector.fromArray(FS, x, i).mul(vinv).add(MAGIC).reinterpretAsInts().max(MAGIC_BITS - 128).min(MAGIC_BITS + 127)
-                    .sub(MAGIC_BITS);
-            ((ByteVector) c.convertShape(VectorOperators.I2B, ByteVector.SPECIES_64, 0)).intoArray(out, i);
-        }
     }
 }
