@@ -252,10 +252,12 @@ final class UniformVector {
                 continue;
             }
             int last = Math.min(CANDIDATES, k + LANES);
-            for (int j = k; j < last; j++) {
-                double e = c.err[j];
-                upper = Math.min(upper, e + e * rel + abs);
+            float least = c.err[k];
+            for (int j = k + 1; j < last; j++) {
+                least = c.err[j] < least ? c.err[j] : least;
             }
+            double u = (double) least + least * rel + abs;
+            upper = u < upper ? u : upper;
         }
         for (int k = CANDIDATES; k < PADDED; k++) {
             c.err[k] = Float.POSITIVE_INFINITY;
@@ -456,22 +458,22 @@ final class UniformVector {
         int n = to - from;
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
-        double upper = Double.POSITIVE_INFINITY;
-        for (int k = 0; k < CANDIDATES; k++) {
-            double e = c.err[k];
-            upper = Math.min(upper, e + e * rel + abs);
+        float least = c.err[0];
+        for (int k = 1; k < CANDIDATES; k++) {
+            least = c.err[k] < least ? c.err[k] : least; // a ternary: Math.min costs several times as much on JDK 17
         }
+        double upper = (double) least + least * rel + abs; // = the least of e + e*rel + abs over the errors: it grows with e
         if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
             return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
+        // Still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel), here as a float a little
+        // above that (so maybe a few more candidates than the double test keeps: exactChoice settles them alike)
+        float keep = Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50)));
         int first = -1;
         int left = 0;
         for (int k = 0; k < CANDIDATES; k++) {
-            double e = c.err[k];
-            if (e - e * rel - abs <= upper) {
-                if (first < 0) {
-                    first = k;
-                }
+            if (c.err[k] <= keep) {
+                first = first < 0 ? k : first;
                 left++;
             }
         }
