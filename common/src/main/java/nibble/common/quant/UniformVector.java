@@ -201,8 +201,9 @@ final class UniformVector {
     }
 
     /**
-     * The error-minimising search over {@code x[from, to)}, whose least and greatest values are {@code
-     * xa} and {@code xb}: the index into {@link Quantizer#CLIP_RATIOS} of the candidate the reference keeps (its least squared error in double, summed in element order, the first on
+     * The error-minimising search over {@code x[from, to)}, whose least and greatest values are
+     * {@code xa} and {@code xb}: the index into {@link Quantizer#CLIP_RATIOS} of the candidate the
+     * reference keeps (its least squared error in double, summed in element order, the first on
      * ties), found without computing that double sum for most candidates.
      *
      * <p>Each lane is one candidate (26, in blocks of 8): for every element the lanes quantize it
@@ -220,8 +221,10 @@ final class UniformVector {
      * <p>Pruning: before a block of 8 candidates after the first is evaluated, its lanes compute the
      * error of the group's two extreme elements alone, less a margin for float rounding: a lower
      * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
-     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far).
-     * Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
+     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far);
+     * a block that is evaluated is dropped as soon as every lane's partial sum, after any 8
+     * elements, exceeds {@code U} likewise ({@link #blockErrors}). The least float error and the
+     * candidates still in the running are found in {@link #choose}. Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
      * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
      * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
      * grows loose) take that exact path for every candidate.
@@ -322,7 +325,8 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit).or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
+                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
                         dropped = true;
                         i = to; // leaves the loop (one exit: C2 boxes vectors merged from two)
                     }
@@ -340,7 +344,8 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit).or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
+                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
                         dropped = true;
                         i = to;
                     }
