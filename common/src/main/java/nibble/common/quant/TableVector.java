@@ -108,7 +108,8 @@ final class TableVector {
                 VectorMask<Float> up = v.compare(VectorOperators.GE, bounds[k]);
                 code = code.blend(codeOf[k + 1], up);
             }
-            IntVector c = (IntVector) code.convert(VectorOperators.F2I, 0);
+            // codes are small whole floats: adding 1.5*2^23 leaves them in the low mantissa bits (F2I is not intrinsified on AVX2 in JDK 17)
+            IntVector c = code.add(UniformCodec.MAGIC).reinterpretAsInts().sub(UniformCodec.MAGIC_BITS);
             INT_LE.set(out, i >> 1, c.lanewise(VectorOperators.LSHL, NIBBLE_SHIFTS).reduceLanes(VectorOperators.OR));
         }
         for (; i + 1 < to; i += 2) {

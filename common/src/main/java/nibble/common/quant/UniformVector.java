@@ -72,7 +72,11 @@ final class UniformVector {
         Candidates cands = mse ? new Candidates() : null;
         int groups = layout.groupCount();
         int len = layout.groupLength();
-        for (int g = 0; g < groups; g++) {
+        int g = 0;
+        if (UniformBlocks.applies(s, clip)) {
+            g = UniformBlocks.run(x, layout, codes, scales, new UniformBlocks.Scratch());
+        }
+        for (; g < groups; g++) {
             int from = layout.groupStart(g);
             int to = Math.min(from + len, x.length);
             float gmin = 0f;
@@ -106,7 +110,7 @@ final class UniformVector {
             }
             int zp = UniformCodec.zeroPoint(s, lo, scale);
             if (mse && (lo != 0f || hi != 0f)) { // an all-zero group: every candidate's error is 0, the first wins
-                int k = search(x, from, to, s, lo, hi, constant, cands);
+                int k = search(x, from, to, s, lo, hi, constant, gmin, gmax, cands);
                 scale = cands.scale[k];
                 zp = cands.zp[k];
             }
@@ -197,7 +201,8 @@ final class UniformVector {
     }
 
     /**
-     * The error-minimising search: the index into {@link Quantizer#CLIP_RATIOS} of the candidate the
+     * The error-minimising search over {@code x[from, to)}, whose least and greatest values are
+     * {@code xa} and {@code xb}: the index into {@link Quantizer#CLIP_RATIOS} of the candidate the
      * reference keeps (its least squared error in double, summed in element order, the first on
      * ties), found without computing that double sum for most candidates.
      *
@@ -216,13 +221,15 @@ final class UniformVector {
      * <p>Pruning: before a block of 8 candidates after the first is evaluated, its lanes compute the
      * error of the group's two extreme elements alone, less a margin for float rounding: a lower
      * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
-     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far).
-     * Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
+     * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far);
+     * a block that is evaluated is dropped as soon as every lane's partial sum, after any 8
+     * elements, exceeds {@code U} likewise ({@link #blockErrors}). The least float error and the
+     * candidates still in the running are found in {@link #choose}. Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
      * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
      * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
      * grows loose) take that exact path for every candidate.
      */
-    static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, Candidates c) {
+    static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, float xa, float xb, Candidates c) {
         int qmin = s.qmin();
         int qmax = s.qmax();
         boolean f16 = s.scaleFormat() == ScaleFormat.F16;
@@ -233,82 +240,130 @@ final class UniformVector {
         if (n > (1 << 20)) {
             return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
         }
-        float xa = x[from]; // the group's extremes, for the pruning bound
-        float xb = x[from];
-        for (int i = from + 1; i < to; i++) {
-            xa = x[i] < xa ? x[i] : xa;
-            xb = x[i] > xb ? x[i] : xb;
-        }
-        boolean two = xa != xb;
-        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
-        FloatVector va = FloatVector.broadcast(FS, xa);
-        FloatVector vb = FloatVector.broadcast(FS, xb);
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
         double upper = Double.POSITIVE_INFINITY;
         for (int k = 0; k < PADDED; k += LANES) {
-            FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
-            FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
-            IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
-            IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
-            if (k > 0 && upper < 0x1p126) {
-                FloatVector qa = va.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                FloatVector da = va.add(qa.mul(nsc));
-                FloatVector bound = da.mul(da);
-                if (two) {
-                    FloatVector qb = vb.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                    FloatVector db = vb.add(qb.mul(nsc));
-                    bound = db.fma(db, bound);
-                }
-                // E >= fl(da^2) + fl(db^2) less 2^-52 relative; the float bound is within 4 roundings (2^-22) of that
-                if (bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, Math.nextUp((float) upper)).or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
-                    FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
-                    continue;
-                }
+            boolean bounded = k > 0 && upper < 0x1p126;
+            float limit = Math.nextUp((float) upper);
+            if (bounded && extremesExceed(c, k, xa, xb, limit)) {
+                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
+                continue;
             }
-            FloatVector acc0 = FloatVector.zero(FS);
-            FloatVector acc1 = FloatVector.zero(FS);
-            int i = from;
-            if (f16) {
-                for (; i + 1 < to; i += 2) {
-                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
-                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
-                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                    FloatVector d0 = q0.fma(nsc, x0);
-                    FloatVector d1 = q1.fma(nsc, x1);
-                    acc0 = d0.fma(d0, acc0);
-                    acc1 = d1.fma(d1, acc1);
-                }
-            } else {
-                for (; i + 1 < to; i += 2) {
-                    FloatVector x0 = FloatVector.broadcast(FS, x[i]);
-                    FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
-                    FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                    FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                    FloatVector d0 = x0.add(q0.mul(nsc));
-                    FloatVector d1 = x1.add(q1.mul(nsc));
-                    acc0 = d0.fma(d0, acc0);
-                    acc1 = d1.fma(d1, acc1);
-                }
+            if (!blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs))) {
+                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
+                continue;
             }
-            if (i < to) {
-                FloatVector x0 = FloatVector.broadcast(FS, x[i]);
-                FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
-                FloatVector d0 = x0.add(q0.mul(nsc));
-                acc0 = d0.fma(d0, acc0);
-            }
-            acc0.add(acc1).intoArray(c.err, k);
             int last = Math.min(CANDIDATES, k + LANES);
-            for (int j = k; j < last; j++) {
-                double e = c.err[j];
-                upper = Math.min(upper, e + e * rel + abs);
+            float least = c.err[k];
+            for (int j = k + 1; j < last; j++) {
+                least = c.err[j] < least ? c.err[j] : least;
             }
+            double u = (double) least + least * rel + abs;
+            upper = u < upper ? u : upper;
         }
         for (int k = CANDIDATES; k < PADDED; k++) {
             c.err[k] = Float.POSITIVE_INFINITY;
         }
         return choose(x, from, to, c, qmin, qmax, null);
+    }
+
+    /**
+     * Pruning before a block of candidates {@code [k, k+8)}: true when every real candidate's error
+     * on the group's two extreme elements {@code xa} and {@code xb} alone, less a margin for float
+     * rounding, exceeds {@code limit} (a lower bound of the reference's sum of non-negative terms:
+     * {@code E >= fl(da^2) + fl(db^2)} less {@code 2^-52} relative, and the float bound is within four
+     * roundings, {@code 2^-22}, of that). (Vectors stay inside this method: see {@link UniformBlocks#run}.)
+     */
+    private static boolean extremesExceed(Candidates c, int k, float xa, float xb, float limit) {
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
+        FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
+        IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
+        IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
+        FloatVector va = FloatVector.broadcast(FS, xa);
+        FloatVector qa = va.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+        FloatVector da = va.add(qa.mul(nsc));
+        FloatVector bound = da.mul(da);
+        if (xa != xb) {
+            FloatVector vb = FloatVector.broadcast(FS, xb);
+            FloatVector qb = vb.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+            FloatVector db = vb.add(qb.mul(nsc));
+            bound = db.fma(db, bound);
+        }
+        return bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, limit).or(FS.indexInRange(k, CANDIDATES).not()).allTrue();
+    }
+
+    /**
+     * The float squared errors of candidates {@code [k, k+8)} over {@code x[from, to)} into {@code
+     * c.err[k, k+8)}, each lane quantizing every element with its own scale as the reference does.
+     * When {@code bounded}, every 8 elements the partial sums (non-negative terms, so lower bounds
+     * of the reference's errors once scaled by {@code factor} and less {@code margin}, the float
+     * error bound of {@link #search}) are tested against {@code limit}: returns false, errors
+     * unwritten, when every real candidate's already exceeds it.
+     */
+    private static boolean blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float limit,
+            float factor, float margin) {
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
+        FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
+        IntVector lo0 = IntVector.fromArray(IS, c.loBits, k);
+        IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int next = bounded ? from + LANES : Integer.MAX_VALUE;
+        boolean dropped = false;
+        int i = from;
+        if (f16) { // code * scale is exact (an F16 scale times a small integer): one fused multiply-add gives x - xr rounded once
+            for (; i + 1 < to; i += 2) {
+                FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector d0 = q0.fma(nsc, x0);
+                FloatVector d1 = q1.fma(nsc, x1);
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                if (i + 2 >= next) {
+                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
+                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                        dropped = true;
+                        i = to; // leaves the loop (one exit: C2 boxes vectors merged from two)
+                    }
+                    next += LANES;
+                }
+            }
+        } else {
+            for (; i + 1 < to; i += 2) {
+                FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+                FloatVector x1 = FloatVector.broadcast(FS, x[i + 1]);
+                FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector q1 = x1.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+                FloatVector d0 = x0.add(q0.mul(nsc));
+                FloatVector d1 = x1.add(q1.mul(nsc));
+                acc0 = d0.fma(d0, acc0);
+                acc1 = d1.fma(d1, acc1);
+                if (i + 2 >= next) {
+                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
+                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                        dropped = true;
+                        i = to;
+                    }
+                    next += LANES;
+                }
+            }
+        }
+        if (dropped) {
+            return false;
+        }
+        if (i < to) {
+            FloatVector x0 = FloatVector.broadcast(FS, x[i]);
+            FloatVector q0 = x0.mul(inv).add(magic).reinterpretAsInts().max(lo0).min(hi0).reinterpretAsFloats().sub(magic);
+            FloatVector d0 = x0.add(q0.mul(nsc));
+            acc0 = d0.fma(d0, acc0);
+        }
+        acc0.add(acc1).intoArray(c.err, k);
+        return true;
     }
 
     /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
@@ -408,22 +463,22 @@ final class UniformVector {
         int n = to - from;
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
-        double upper = Double.POSITIVE_INFINITY;
-        for (int k = 0; k < CANDIDATES; k++) {
-            double e = c.err[k];
-            upper = Math.min(upper, e + e * rel + abs);
+        float least = c.err[0];
+        for (int k = 1; k < CANDIDATES; k++) {
+            least = c.err[k] < least ? c.err[k] : least; // a ternary: Math.min costs several times as much on JDK 17
         }
+        double upper = (double) least + least * rel + abs; // = the least of e + e*rel + abs over the errors: it grows with e
         if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
             return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
+        // Still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel), here as a float a little
+        // above that (so maybe a few more candidates than the double test keeps: exactChoice settles them alike)
+        float keep = Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50)));
         int first = -1;
         int left = 0;
         for (int k = 0; k < CANDIDATES; k++) {
-            double e = c.err[k];
-            if (e - e * rel - abs <= upper) {
-                if (first < 0) {
-                    first = k;
-                }
+            if (c.err[k] <= keep) {
+                first = first < 0 ? k : first;
                 left++;
             }
         }

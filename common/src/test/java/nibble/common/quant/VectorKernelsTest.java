@@ -78,6 +78,116 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * {@link UniformBlocks} (eight symmetric groups per step, groups in lanes): rows long enough for
+     * several blocks, each block of its own kind (so one block may hold zero, subnormal-scale,
+     * overflowing, constant or ordinary groups beside each other), group sizes 8 to 128, 4 and 8
+     * bits, F16 and F32 scales, and a tail of groups left to the group-by-group path.
+     */
+    @Test
+    void eightGroupBlocksGiveTheReferenceBytes() {
+        SplittableRandom r = new SplittableRandom(21);
+        int rows = 0;
+        for (int bits : new int[] {4, 8}) {
+            for (int gs : new int[] {8, 16, 32, 64, 128}) {
+                for (ScaleFormat f : ScaleFormat.values()) {
+                    Scheme s = Scheme.group(bits, true, gs).withScaleFormat(f);
+                    assertTrue(UniformBlocks.applies(s, null), s.toString());
+                    for (int t = 0; t < 40; t++) {
+                        int blocks = 1 + r.nextInt(4);
+                        int n = blocks * 8 * gs + (t % 3 == 0 ? 0 : r.nextInt(3 * gs));
+                        float[] x = new float[n];
+                        for (int from = 0; from < n; from += gs * (1 + r.nextInt(8))) {
+                            float[] part = row(r, r.nextInt(1 << 20), gs * 8);
+                            System.arraycopy(part, 0, x, from, Math.min(part.length, n - from));
+                        }
+                        assertSame(s, x, null, "row " + t);
+                        rows++;
+                    }
+                }
+            }
+        }
+        assertEquals(800, rows);
+        assertTrue(!UniformBlocks.applies(Scheme.group(4, true, 32), Clip.abs(1f)), "a clip takes the group-by-group path");
+        assertTrue(!UniformBlocks.applies(Scheme.group(4, true, 33), null), "groups must be whole vectors");
+        assertTrue(!UniformBlocks.applies(Scheme.group(4, false, 32), null), "symmetric only");
+        assertTrue(!UniformBlocks.applies(Scheme.group(4, true, 32).withRange(RangeMethod.MSE), null), "no search");
+    }
+
+    /** NaN, infinities and an overflowing scale inside a block: the group-by-group path's error, same as the reference's. */
+    @Test
+    void badValuesInsideABlockGiveTheReferenceError() {
+        for (Scheme s : List.of(Scheme.group(4, true, 32), Scheme.group(8, true, 16), Scheme.group(4, true, 8).withScaleFormat(ScaleFormat.F32))) {
+            for (float bad : new float[] {Float.NaN, -Float.NaN, Float.intBitsToFloat(0xffc00001), Float.POSITIVE_INFINITY,
+                    Float.NEGATIVE_INFINITY, 1e30f, -1e30f}) {
+                for (int at : new int[] {0, 300, 1000}) {
+                    float[] x = Rows.gaussian(new SplittableRandom(22), 1100, 0.1);
+                    x[at] = bad;
+                    assertSame(s, x, null, bad + " at " + at); // the same error, or (1e30 under F32 scales) the same bytes
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link HalfVector} against {@code Halfs}, eight lanes at a time: every exponent of both signs
+     * with mantissas at and around every rounding boundary (low 13 bits 0, 1, 0xfff, 0x1000, 0x1001,
+     * 0x1fff and random) for all 1024 kept mantissas; and every float of both signs in the ranges
+     * where the rule changes: F16's subnormals and the smallest normals ({@code [2^-26, 2^-13)}), and
+     * the overflow edge ({@code [2^15, 2^16]}), exhaustively.
+     */
+    @Test
+    void vectorF16RoundingMatchesHalfsBitForBit() {
+        float[] buf = new float[8];
+        int[] lows = {0, 1, 0xfff, 0x1000, 0x1001, 0x1fff, 0};
+        SplittableRandom r = new SplittableRandom(23);
+        int n = 0;
+        int checked = 0;
+        for (int sign = 0; sign < 2; sign++) {
+            for (int exp = 0; exp < 256; exp++) {
+                for (int hiMant = 0; hiMant < 1024; hiMant++) {
+                    for (int low : lows) {
+                        int l = low == 0 && n % 7 == 6 ? r.nextInt(0x2000) : low;
+                        buf[n++ % 8] = Float.intBitsToFloat(sign << 31 | exp << 23 | hiMant << 13 | l);
+                        if (n % 8 == 0) {
+                            checked += checkHalves(buf);
+                        }
+                    }
+                }
+            }
+        }
+        for (int sign = 0; sign < 2; sign++) {
+            for (int[] range : new int[][] {{0x32800000, 0x39000000}, {0x47000000, 0x47800001}}) {
+                for (int b = range[0]; b < range[1]; b += 8) {
+                    for (int k = 0; k < 8; k++) {
+                        buf[k] = Float.intBitsToFloat(sign << 31 | (b + k));
+                    }
+                    checked += checkHalves(buf);
+                }
+            }
+        }
+        assertTrue(checked > 60_000_000, "checked " + checked);
+    }
+
+    private static int checkHalves(float[] buf) {
+        float[] rounded = buf.clone();
+        HalfVector.round(rounded);
+        int[] bits = new int[8];
+        HalfVector.bits(rounded, bits);
+        for (int k = 0; k < 8; k++) {
+            float want = nibble.common.Halfs.roundToF16(buf[k]);
+            if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(rounded[k])) {
+                assertEquals(Integer.toHexString(Float.floatToRawIntBits(want)), Integer.toHexString(Float.floatToRawIntBits(rounded[k])),
+                        "round " + Integer.toHexString(Float.floatToRawIntBits(buf[k])));
+            }
+            if (Float.isFinite(want) && (bits[k] & 0xffff) != (nibble.common.Halfs.floatToF16(buf[k]) & 0xffff)) {
+                assertEquals(Integer.toHexString(nibble.common.Halfs.floatToF16(buf[k]) & 0xffff), Integer.toHexString(bits[k] & 0xffff),
+                        "bits " + Integer.toHexString(Float.floatToRawIntBits(buf[k])));
+            }
+        }
+        return 8;
+    }
+
     @Test
     void tableBoundariesReproduceTheScalarNearestEntry() {
         SplittableRandom r = new SplittableRandom(15);
