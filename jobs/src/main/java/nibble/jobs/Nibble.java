@@ -10,6 +10,7 @@ import nibble.jobs.cli.Console;
 import nibble.jobs.cli.Failures;
 import nibble.jobs.cli.Options;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.spark.S3aRetries;
 
 /**
  * The launcher: {@code nibble <command> [options]}. Exit codes: 0 success, 1 failure (heap exhaustion
@@ -63,6 +64,7 @@ public final class Nibble {
             return USAGE;
         }
         String name = args[0];
+        long started = System.nanoTime();
         try {
             Options options = command.spec().parse(Arrays.copyOfRange(args, 1, args.length));
             if (options.has("help")) {
@@ -86,6 +88,12 @@ public final class Nibble {
                 return INVALID_INPUT;
             }
             scala.Option<SparkSession> session = SparkSession.getDefaultSession();
+            String store = Failures.unreachableStore(e, (System.nanoTime() - started) / 1_000_000,
+                    session.isDefined() ? S3aRetries.describe(session.get().sparkContext().hadoopConfiguration()) : "S3A's defaults");
+            if (store != null) {
+                err.println("nibble " + name + ": failed: " + store);
+                return FAILED;
+            }
             String memory = Failures.outOfMemory(e, session.isDefined() ? session.get().sparkContext().getConf() : null);
             if (memory != null) {
                 err.println("nibble " + name + ": failed: " + memory);

@@ -80,6 +80,33 @@ public final class Failures {
         return path + ": cannot read this data file (damaged, or not written by Nibble)" + why;
     }
 
+    /**
+     * The line for an S3 store that could not be reached (connection refused or timed out, unknown
+     * host) once S3A's retries ran out, naming the operation and path and the settings that bounded the
+     * wait; null for anything else. {@code retries} describes those settings.
+     */
+    public static String unreachableStore(Throwable e, long elapsedMillis, String retries) {
+        String operation = null;
+        Throwable root = e;
+        boolean connect = false;
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            if (operation == null && m != null && m.contains(" on s3a://")) {
+                int end = m.indexOf(": ", m.indexOf(" on s3a://"));
+                operation = end < 0 ? m : m.substring(0, end);
+            }
+            connect |= t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+                    || t instanceof java.net.NoRouteToHostException || t.getClass().getName().endsWith("ConnectTimeoutException")
+                    || (m != null && m.contains("Unable to execute HTTP request"));
+            root = t;
+        }
+        if (operation == null || !connect) {
+            return null;
+        }
+        return "cannot reach the S3 store: " + operation + ": " + firstLine(root) + "; gave up after "
+                + Math.round(elapsedMillis / 1000.0) + " s (" + retries + "; set with --conf spark.hadoop.<key>=<value>)";
+    }
+
     private static boolean isNetwork(Throwable t) {
         String name = t.getClass().getName();
         return t instanceof java.net.SocketException || t instanceof java.net.SocketTimeoutException

@@ -9,7 +9,8 @@ import org.apache.spark.sql.SparkSession;
  * In local mode (either way) the executor shares the driver's JVM, so Spark's reaction to an
  * {@link OutOfMemoryError} in a task, {@code System.exit(52)}, would end Nibble before it can say
  * what happened: {@value #KILL_ON_FATAL_ERROR_DEPTH} is set to 0 (unless given), which makes it a
- * failed task that the launcher reports with exit 1 and how to give more memory.
+ * failed task that the launcher reports with exit 1 and how to give more memory. S3A's retries are
+ * bounded by {@link S3aRetries}.
  */
 public final class Sessions {
     private Sessions() {
@@ -32,6 +33,7 @@ public final class Sessions {
         if (conf.get("spark.master", "local[*]").startsWith("local") && !conf.contains(KILL_ON_FATAL_ERROR_DEPTH)) {
             b.config(KILL_ON_FATAL_ERROR_DEPTH, "0");
         }
+        S3aRetries.applyDefaults(conf, b);
         return b.config("spark.ui.showConsoleProgress", "false").getOrCreate();
     }
 }
