@@ -67,7 +67,7 @@ public final class Failures {
                     && s.getCondition().startsWith("FAILED_READ_FILE")) {
                 read = s;
             }
-            if (isNetwork(t)) {
+            if (isNetworkOne(t)) {
                 return null;
             }
             root = t;
@@ -107,7 +107,26 @@ public final class Failures {
                 + Math.round(elapsedMillis / 1000.0) + " s (" + retries + "; set with --conf spark.hadoop.<key>=<value>)";
     }
 
-    private static boolean isNetwork(Throwable t) {
+    /** True when {@code e} or a cause is a network failure (refused, reset, timed out, unknown host, SDK client error). */
+    public static boolean isNetwork(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (isNetworkOne(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first line of the message of {@code e}'s deepest cause (its class name when it has none). */
+    public static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return firstLine(root);
+    }
+
+    private static boolean isNetworkOne(Throwable t) {
         String name = t.getClass().getName();
         return t instanceof java.net.SocketException || t instanceof java.net.SocketTimeoutException
                 || t instanceof java.net.UnknownHostException || t instanceof java.io.InterruptedIOException
