@@ -75,6 +75,7 @@ class BadInputMatrixTest {
     /** Copies of the dense table with bytes of a Parquet page destroyed: without .crc sidecars, and with them (stale). */
     static Path damaged;
     static Path crcMismatch;
+    static Path damagedQuantized;
 
     @BeforeAll
     static void fixtures() throws Exception {
@@ -120,6 +121,7 @@ class BadInputMatrixTest {
         Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
         damaged = damagedCopy(table, work.resolve("table-damaged"), false);
         crcMismatch = damagedCopy(table, work.resolve("table-crc-mismatch"), true);
+        damagedQuantized = damagedCopy(quantized, work.resolve("q-damaged"), false);
     }
 
     /**
@@ -582,6 +584,15 @@ class BadInputMatrixTest {
                 () -> List.of(s(crcMismatch) + "/tensors/part-", "cannot read this data file", "Checksum error")));
         add(all, "shard: reshard a table with a damaged Parquet page", rejected(3, () -> fresh("d5"),
                 () -> a("shard", "--input", s(damaged), "--output", s(fresh("d5"))),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "export: a damaged Parquet page", rejected(3, () -> fresh("d6.gguf"),
+                () -> a("export", "--input", s(damagedQuantized), "--output", s(fresh("d6.gguf"))),
+                () -> List.of(s(damagedQuantized) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "sample: a value changed in the model's data file", rejected(3, () -> fresh("d7"),
+                () -> a("sample", "--model", s(tampered), "--output", s(fresh("d7")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "sample: a damaged Parquet page in the model", rejected(3, () -> fresh("d8"),
+                () -> a("sample", "--model", s(damaged), "--output", s(fresh("d8")), "--sequences", "2", "--sequence-length", "8"),
                 () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
         return all.stream();
     }

@@ -72,7 +72,7 @@ public final class OrderedRows {
      * The next record of {@code file}; a file the Parquet reader cannot decode (a damaged page, a
      * failed .crc checksum) is invalid input naming it. Network trouble stays an I/O failure.
      */
-    private static Group next(ParquetReader<Group> reader, Path file) throws IOException {
+    public static Group next(ParquetReader<Group> reader, Path file) throws IOException {
         try {
             return reader.read();
         } catch (IOException | RuntimeException e) {
