@@ -18,8 +18,8 @@ import nibble.common.table.Manifest;
  * The fuzz targets: a safetensors, llama2.c or GGUF file, a recipe or a manifest made of arbitrary
  * bytes must end in a result or an {@link InvalidInputException}; any other exception is a finding.
  * The file is held in memory behind a {@link ByteSource} that refuses (with an {@link IllegalStateException},
- * a finding) any read that would need a buffer larger than the file: a reader must check a length it
- * found in the file against the file's size before allocating for it. A checkpoint that parses must
+ * a finding) any read that would need a buffer larger than the file (plus 1 MiB of working buffers): a
+ * reader must check a length it found in the file against the file's size before allocating for it. A checkpoint that parses must
  * lay every tensor inside the file, and each tensor's first row must decode to its row size.
  * Hangs and heap exhaustion are caught by the fuzzer (bin/fuzz: {@code -timeout}, {@code -Xmx}).
  */
@@ -104,7 +104,10 @@ public final class FuzzTargets {
         }
     }
 
-    /** Positioned reads from a byte array; a buffer larger than the file is a finding, a read past its end an EOF. */
+    /** Buffers the readers may use beyond the file's size (the GGUF reader reads through a 64 KiB window). */
+    static final int SLACK = 1 << 20;
+
+    /** Positioned reads from a byte array; a buffer over the file's size + {@link #SLACK} is a finding, a read past its end an EOF. */
     private record Memory(String name, byte[] data) implements ByteSource {
         @Override
         public long length() {
@@ -127,7 +130,7 @@ public final class FuzzTargets {
         }
 
         private void requireBuffer(long len) {
-            if (len > data.length) {
+            if (len > data.length + SLACK) {
                 throw new IllegalStateException("a " + len + "-byte buffer for a " + data.length + "-byte file");
             }
         }
