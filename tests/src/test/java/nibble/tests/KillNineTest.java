@@ -24,8 +24,8 @@ import nibble.common.DType;
 
 /**
  * {@code kill -9} of the driver ({@code bin/nibble pipeline}, every stage in one JVM, at three points, and
- * {@code export} at one) at random points: after the n-th progress line on stderr (n drawn with a fixed seed from the
- * uninterrupted run's count) plus a random 0-400 ms. After each kill no folder looks complete
+ * {@code export} at one) at random points: after the n-th progress line on stderr (n drawn with a fixed seed in each third of
+ * the uninterrupted run's count) plus a random 0-400 ms. After each kill no folder looks complete
  * without being complete (a folder with its commit file, manifest.json, stats.json, report.json or
  * _SUCCESS, equals the uninterrupted run's), and a re-run of the same command (no flags: the dead
  * run's claim is replaced because its process is gone) produces the same bytes as the uninterrupted run.
@@ -53,9 +53,11 @@ class KillNineTest {
         long progressLines = ref.err().lines().filter(l -> l.startsWith("[")).count();
 
         Random random = new Random(20261207);
+        // one point in each third of the run (early stages, middle, late), so every stage is hit over seeds
         TreeSet<Integer> points = new TreeSet<>();
-        while (points.size() < Math.min(3, progressLines - 1)) {
-            points.add(1 + random.nextInt((int) progressLines - 1));
+        int span = (int) progressLines - 1;
+        for (int third = 0; third < 3 && span >= 3; third++) {
+            points.add(1 + third * span / 3 + random.nextInt(Math.max(1, span / 3)));
         }
         int killed = 0;
         for (int point : points) {
