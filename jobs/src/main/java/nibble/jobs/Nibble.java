@@ -7,12 +7,15 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import nibble.common.InvalidInputException;
 import nibble.jobs.cli.Console;
+import nibble.jobs.cli.Failures;
 import nibble.jobs.cli.Options;
 import nibble.jobs.cli.UsageException;
+import nibble.jobs.spark.S3aRetries;
 
 /**
- * The launcher: {@code nibble <command> [options]}. Exit codes: 0 success, 1 failure, 2 usage,
- * 3 invalid input, 4 evaluation gate failed. Each job class also has a {@code main} for
+ * The launcher: {@code nibble <command> [options]}. Exit codes: 0 success, 1 failure (heap exhaustion
+ * included: one line saying how to give more memory), 2 usage, 3 invalid input (a damaged data file
+ * included: {@link Failures}), 4 evaluation gate failed. Each job class also has a {@code main} for
  * {@code spark-submit --class}, which comes here.
  */
 public final class Nibble {
@@ -62,6 +65,7 @@ public final class Nibble {
             return USAGE;
         }
         String name = args[0];
+        long started = System.nanoTime();
         try {
             Options options = command.spec().parse(Arrays.copyOfRange(args, 1, args.length));
             if (options.has("help")) {
@@ -78,6 +82,23 @@ public final class Nibble {
             if (invalid != null) {
                 err.println("nibble " + name + ": error: " + invalid.getMessage());
                 return INVALID_INPUT;
+            }
+            String unreadable = Failures.unreadableFile(e);
+            if (unreadable != null) {
+                err.println("nibble " + name + ": error: " + unreadable);
+                return INVALID_INPUT;
+            }
+            scala.Option<SparkSession> session = SparkSession.getDefaultSession();
+            String store = Failures.unreachableStore(e, (System.nanoTime() - started) / 1_000_000,
+                    session.isDefined() ? S3aRetries.describe(session.get().sparkContext().hadoopConfiguration()) : "S3A's defaults");
+            if (store != null) {
+                err.println("nibble " + name + ": failed: " + store);
+                return FAILED;
+            }
+            String memory = Failures.outOfMemory(e, session.isDefined() ? session.get().sparkContext().getConf() : null);
+            if (memory != null) {
+                err.println("nibble " + name + ": failed: " + memory);
+                return FAILED;
             }
             GateException gate = find(e, GateException.class);
             if (gate != null) {

@@ -72,6 +72,11 @@ class BadInputMatrixTest {
     static Path emptyText;
     static Path latin1Text;
 
+    /** Copies of the dense table with bytes of a Parquet page destroyed: without .crc sidecars, and with them (stale). */
+    static Path damaged;
+    static Path crcMismatch;
+    static Path damagedQuantized;
+
     @BeforeAll
     static void fixtures() throws Exception {
         ckpt = ShardRoundTripTest.tinyCheckpoint(work.resolve("ckpt"), DType.F32, 0);
@@ -114,6 +119,31 @@ class BadInputMatrixTest {
         latin1Text = file("latin1.txt", "caf\u00e9 cr\u00e8me".getBytes(StandardCharsets.ISO_8859_1));
         done = Files.createDirectories(work.resolve("done-int4-g32"));
         Files.writeString(done.resolve("_SUCCESS"), "{\"input\": \"" + ckpt + "\", \"recipe\": \"int4-g32\"}\n");
+        damaged = damagedCopy(table, work.resolve("table-damaged"), false);
+        crcMismatch = damagedCopy(table, work.resolve("table-crc-mismatch"), true);
+        damagedQuantized = damagedCopy(quantized, work.resolve("q-damaged"), false);
+    }
+
+    /**
+     * A copy of {@code table} whose first Parquet file has the 36 bytes after its magic number (the first
+     * page header) inverted; with {@code sidecars}, Hadoop's .crc files are copied too and no longer match.
+     */
+    private static Path damagedCopy(Path table, Path copy, boolean sidecars) throws IOException {
+        copyTable(table, copy);
+        Path file;
+        try (var files = Files.list(copy.resolve("tensors"))) {
+            file = files.filter(f -> f.toString().endsWith(".parquet")).sorted().findFirst().orElseThrow();
+        }
+        if (sidecars) {
+            Path crc = table.resolve("tensors").resolve("." + file.getFileName() + ".crc");
+            Files.copy(crc, file.resolveSibling(crc.getFileName()));
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 4; i < 40; i++) {
+            bytes[i] ^= (byte) 0xff;
+        }
+        Files.write(file, bytes);
+        return copy;
     }
 
     /** A copy of {@code table}'s files, without Hadoop's {@code .crc} sidecars (they would not match an edited manifest). */
@@ -542,6 +572,36 @@ class BadInputMatrixTest {
         add(all, "calibrate: --hessian without calibration data", rejected(2, () -> fresh("g2"),
                 () -> a("calibrate", "--input", s(table), "--output", s(fresh("g2")), "--hessian"),
                 () -> List.of("--hessian needs calibration data (--data or --text)")));
+
+        // ---- damaged data files; NaN never reaches statistics
+        add(all, "calibrate: NaN in a weight", rejected(3, () -> nanWeightTable.resolve("stats"),
+                () -> a("calibrate", "--input", s(nanWeightTable)),
+                () -> List.of(s(nanWeightTable) + ": tensor 'model.layers.0.self_attn.q_proj.weight' row 1 holds a non-finite value NaN at column 6")));
+        add(all, "quantize: a damaged Parquet page", rejected(3, () -> fresh("d1"),
+                () -> a("quantize", "--input", s(damaged), "--output", s(fresh("d1")), "--recipe", "int4-g32"),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "calibrate: a damaged Parquet page", rejected(3, () -> fresh("d2"),
+                () -> a("calibrate", "--input", s(damaged), "--output", s(fresh("d2"))),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "evaluate: a damaged Parquet page in the original", rejected(3, () -> fresh("d3"),
+                () -> a("evaluate", "--original", s(damaged), "--quantized", s(quantized), "--output", s(fresh("d3")),
+                        "--sequences", "1", "--sequence-length", "4"),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "quantize: a data file failing its .crc checksum", rejected(3, () -> fresh("d4"),
+                () -> a("quantize", "--input", s(crcMismatch), "--output", s(fresh("d4")), "--recipe", "int4-g32"),
+                () -> List.of(s(crcMismatch) + "/tensors/part-", "cannot read this data file", "Checksum error")));
+        add(all, "shard: reshard a table with a damaged Parquet page", rejected(3, () -> fresh("d5"),
+                () -> a("shard", "--input", s(damaged), "--output", s(fresh("d5"))),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "export: a damaged Parquet page", rejected(3, () -> fresh("d6.gguf"),
+                () -> a("export", "--input", s(damagedQuantized), "--output", s(fresh("d6.gguf"))),
+                () -> List.of(s(damagedQuantized) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
+        add(all, "sample: a value changed in the model's data file", rejected(3, () -> fresh("d7"),
+                () -> a("sample", "--model", s(tampered), "--output", s(fresh("d7")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "sample: a damaged Parquet page in the model", rejected(3, () -> fresh("d8"),
+                () -> a("sample", "--model", s(damaged), "--output", s(fresh("d8")), "--sequences", "2", "--sequence-length", "8"),
+                () -> List.of(s(damaged) + "/tensors/part-", ".parquet: cannot read this data file (damaged")));
         return all.stream();
     }
 

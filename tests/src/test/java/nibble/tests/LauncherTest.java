@@ -48,14 +48,58 @@ class LauncherTest {
         assertTrue(debug.err.contains("TaskSetManager") || debug.err.contains("Executor"), "Spark's task reports with NIBBLE_DEBUG=1");
     }
 
+    /**
+     * An S3 endpoint where nothing listens (a closed loopback port): each failed attempt is a line on
+     * stderr as it happens, the run gives up within Nibble's bound (S3aRetries: 4 retries from 500 ms)
+     * with exit 1 and one line naming the operation, the path and the settings, and a lower
+     * {@code fs.s3a.retry.limit} given with {@code --conf}-style settings gives up sooner.
+     */
+    @Test
+    void anUnreachableStoreIsRetriedVisiblyAndGivenUpOnInBoundedTime() throws Exception {
+        int port = S3Server.freePort();
+        String s3 = " -Dspark.hadoop.fs.s3a.endpoint=http://127.0.0.1:" + port + " -Dspark.hadoop.fs.s3a.path.style.access=true"
+                + " -Dspark.hadoop.fs.s3a.endpoint.region=us-east-1 -Dspark.hadoop.fs.s3a.access.key=id"
+                + " -Dspark.hadoop.fs.s3a.secret.key=secret"
+                + " -Dspark.hadoop.fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider";
+        String[] shard = {"shard", "--input", "s3a://registry/m/v1/", "--output", dir.resolve("t").toString()};
+
+        long t0 = System.nanoTime();
+        Launched byDefault = launchWith(s3, shard);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(1, byDefault.exit, byDefault.err);
+        List<String> attempts = byDefault.err.lines().filter(l -> l.startsWith("[s3a] attempt failed: ")).toList();
+        assertEquals(5, attempts.size(), "the first try and 4 retries, a line each:\n" + byDefault.err);
+        assertTrue(attempts.get(0).contains("Connection refused") && !attempts.get(0).contains("\tat "), attempts.get(0));
+        List<String> last = byDefault.err.lines().filter(l -> l.startsWith("nibble ")).toList();
+        assertEquals(1, last.size(), byDefault.err);
+        assertTrue(last.get(0).startsWith("nibble shard: failed: cannot reach the S3 store: getFileStatus on s3a://registry/m/v1/"),
+                last.get(0));
+        assertTrue(last.get(0).contains("Connection refused; gave up after ") && last.get(0).contains("fs.s3a.retry.limit=4"), last.get(0));
+        assertTrue(seconds < 60, "gave up after " + seconds + " s (JVM start-up included)");
+        assertFalse(byDefault.err.contains("secret"), byDefault.err);
+
+        Launched fewer = launchWith(s3 + " -Dspark.hadoop.fs.s3a.retry.limit=1", shard);
+        assertEquals(1, fewer.exit, fewer.err);
+        assertEquals(2, fewer.err.lines().filter(l -> l.startsWith("[s3a] attempt failed: ")).count(), fewer.err);
+        assertTrue(fewer.err.contains("fs.s3a.retry.limit=1,"), fewer.err);
+    }
+
     private record Launched(int exit, String err) {
     }
 
     private static Launched launch(boolean debug, String... args) throws Exception {
+        return launch(debug, "", args);
+    }
+
+    private static Launched launchWith(String javaOpts, String[] args) throws Exception {
+        return launch(false, javaOpts, args);
+    }
+
+    private static Launched launch(boolean debug, String javaOpts, String[] args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(GgufShardTest.project().resolve("bin/nibble").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("NIBBLE_JAVA_OPTS", "-Dspark.master=local[2]");
+        pb.environment().put("NIBBLE_JAVA_OPTS", "-Dspark.master=local[2]" + javaOpts);
         if (debug) {
             pb.environment().put("NIBBLE_DEBUG", "1");
         } else {

@@ -243,6 +243,9 @@ public final class GgufReader {
                 }
                 Math.multiplyExact(n, 4L);
                 bytes = t.type().bytesOf(n);
+                // a row must be addressable too, also when another dimension is 0 (no elements at all)
+                Math.multiplyExact(t.ne()[0], 4L);
+                t.type().bytesOf(t.ne()[0]);
             } catch (ArithmeticException e) {
                 throw c.bad(where + ": shape " + Arrays.toString(t.ne()) + " overflows");
             }

@@ -106,9 +106,12 @@ public final class Recipe {
         return gptq;
     }
 
-    /** The scheme for a tensor, or {@link Treatment#KEEP}. */
+    /**
+     * The scheme for a tensor, or {@link Treatment#KEEP}. A tensor without elements (a shape with a 0,
+     * e.g. [4, 0]) is always kept: there is nothing to quantize and its error figures would be 0/0.
+     */
     public Treatment schemeFor(String tensorName, long[] shape) {
-        if (keep1d && shape.length <= 1) {
+        if (keep1d && shape.length <= 1 || java.util.Arrays.stream(shape).anyMatch(d -> d == 0)) {
             return Treatment.KEEP;
         }
         for (Rule r : overrides) {

@@ -33,7 +33,8 @@ public record QuantDetails(Treatment treatment, double bitsPerWeight, ErrorSumma
     /** The details of {@code source} stored under {@code treatment} in rows of {@code storedRowBytes}. */
     public static QuantDetails of(Treatment treatment, TensorEntry source, long storedRowBytes, ErrorStats error) {
         long n = source.info().rowLength();
-        return new QuantDetails(treatment, n == 0 ? 0.0 : 8.0 * storedRowBytes / n, error == null ? null : ErrorSummary.of(error),
+        // rows without elements ([4, 0]) are only ever kept (Recipe.schemeFor): their bits are the dtype's
+        return new QuantDetails(treatment, n == 0 ? 8.0 * source.info().dtype().bytes() : 8.0 * storedRowBytes / n, error == null ? null : ErrorSummary.of(error),
                 source.checksum());
     }
 

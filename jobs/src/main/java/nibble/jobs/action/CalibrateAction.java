@@ -20,6 +20,7 @@ import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.common.table.ShardPlanner;
 import nibble.jobs.io.PathOverlap;
+import nibble.jobs.io.Uris;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.table.HessianTables;
@@ -65,7 +66,7 @@ public final class CalibrateAction {
             spark.sparkContext().register(read, "input checksums");
             JobDescription.run(spark, "channel statistics", () -> {
                 JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD()
-                        .mapPartitions(it -> read.digest(it, r -> r)).map(CalibrateAction::channelRow), r -> r, input, infos, plans);
+                        .mapPartitions(it -> read.digest(it, r -> r)).map(r -> channelRow(input, r)), r -> r, input, infos, plans);
                 spark.createDataFrame(channels, StatsTables.CHANNELS).write().parquet(channelsDir);
             });
             read.requireMatch();
@@ -103,10 +104,18 @@ public final class CalibrateAction {
         }
     }
 
-    private static Row channelRow(Row r) {
+    /** A row's channel statistics; a NaN or infinity is bad input naming the table, tensor, row and column. */
+    private static Row channelRow(String table, Row r) {
         String tensor = TensorTable.tensor(r);
         float[] values = Floats.decode(TensorTable.data(r), DType.parse(TensorTable.dtype(r), tensor),
                 tensor + " row " + TensorTable.row(r));
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new InvalidInputException(Uris.redact(table) + ": tensor '" + tensor + "' row " + TensorTable.row(r)
+                        + " holds a non-finite value " + values[i] + " at column " + i
+                        + " (statistics of NaN or infinite weights would be NaN)");
+            }
+        }
         return StatsTables.channelRow(tensor, TensorTable.row(r), ChannelStats.of(values));
     }
 

@@ -39,9 +39,11 @@ public final class HadoopCheckpointFiles implements CheckpointFiles {
         } catch (FileNotFoundException e) {
             throw new InvalidInputException(uri + ": no such file or directory");
         }
+        // qualified, so a bare file name ("model.safetensors") has a parent that tasks can resolve
+        Path qualified = status.getPath();
         return status.isDirectory()
-                ? new HadoopCheckpointFiles(uri, fs, path, null)
-                : new HadoopCheckpointFiles(uri, fs, path.getParent(), path.getName());
+                ? new HadoopCheckpointFiles(uri, fs, qualified, null)
+                : new HadoopCheckpointFiles(uri, fs, qualified.getParent(), qualified.getName());
     }
 
     /** The directory that names returned by {@link #list()} are relative to. */

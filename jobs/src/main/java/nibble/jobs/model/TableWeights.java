@@ -2,6 +2,8 @@ package nibble.jobs.model;
 
 import java.io.IOException;
 import java.util.HashMap;
+import java.util.List;
+import java.util.zip.CRC32C;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -9,6 +11,7 @@ import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import nibble.common.DType;
+import nibble.common.Crc32c;
 import nibble.common.Floats;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
@@ -23,6 +26,7 @@ import nibble.common.quant.Scheme;
 import nibble.common.table.FileEntry;
 import nibble.common.table.Manifest;
 import nibble.common.table.TensorEntry;
+import nibble.jobs.table.OrderedRows;
 import nibble.jobs.table.QuantTable;
 import nibble.jobs.table.TensorTable;
 
@@ -63,12 +67,39 @@ public final class TableWeights implements WeightSource {
         for (FileEntry f : manifest.files()) {
             Path p = new Path(table, f.path());
             try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), p).withConf(conf).build()) {
-                for (Group g = reader.read(); g != null; g = reader.read()) {
+                for (Group g = OrderedRows.next(reader, p); g != null; g = OrderedRows.next(reader, p)) {
                     w.add(g, quantized);
                 }
             }
         }
+        w.requireChecksums();
         return w;
+    }
+
+    /**
+     * Each tensor's rows, as read, must make up its manifest checksum (the CRC-32C of the non-null
+     * data, codes, scales and zeros of its rows in order): a value changed in a data file after the
+     * table was written is bad input naming the table and tensor, as in every stage that reads a table.
+     */
+    private void requireChecksums() {
+        for (TensorEntry e : entries.values()) {
+            String name = e.info().name();
+            byte[][] rows = data.get(name);
+            CRC32C crc = new CRC32C();
+            for (int r = 0; r < rows.length; r++) {
+                for (Map<String, byte[][]> column : List.of(data, codes, scales, zeros)) {
+                    byte[][] c = column.get(name);
+                    if (c != null && c[r] != null) {
+                        crc.update(c[r]);
+                    }
+                }
+            }
+            String found = Crc32c.hex((int) crc.getValue());
+            if (rows.length > 0 && !found.equals(e.checksum())) {
+                throw new InvalidInputException(table + ": tensor '" + name + "' reads as checksum " + found
+                        + " but the manifest says " + e.checksum() + " (the data files changed after the table was written)");
+            }
+        }
     }
 
     private void add(Group g, boolean quantized) {

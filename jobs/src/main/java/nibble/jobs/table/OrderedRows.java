@@ -7,6 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
+import nibble.jobs.cli.Failures;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import nibble.common.Crc32c;
 import nibble.common.InvalidInputException;
@@ -55,7 +56,7 @@ public final class OrderedRows {
         for (FileEntry f : m.files()) {
             Path p = new Path(table, f.path());
             try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), p).withConf(conf).build()) {
-                for (Group g = reader.read(); g != null; g = reader.read()) {
+                for (Group g = next(reader, p); g != null; g = next(reader, p)) {
                     r.accept(g, v);
                 }
             }
@@ -64,6 +65,22 @@ public final class OrderedRows {
             TensorEntry e = r.tensors.get(r.tensor);
             throw new InvalidInputException(table + ": tensor '" + e.info().name() + "' has " + r.row + " of its "
                     + e.info().rows() + " rows");
+        }
+    }
+
+    /**
+     * The next record of {@code file}; a file the Parquet reader cannot decode (a damaged page, a
+     * failed .crc checksum) is invalid input naming it. Network trouble stays an I/O failure.
+     */
+    public static Group next(ParquetReader<Group> reader, Path file) throws IOException {
+        try {
+            return reader.read();
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof InvalidInputException || Failures.isNetwork(e)) {
+                throw e;
+            }
+            throw new InvalidInputException(file + ": cannot read this data file (damaged, or not written by Nibble): "
+                    + Failures.rootMessage(e), e);
         }
     }
 

@@ -383,6 +383,16 @@ public final class OutputClaim implements AutoCloseable {
         return new Existing(st.getModificationTime(), read(fs, claim));
     }
 
+    /**
+     * Why the claim file {@code claim} (another output's, e.g. one nested inside an output being
+     * replaced) is stale by the same rules as {@link #acquire}, "gone" when it no longer exists, or null
+     * when it may belong to a live run.
+     */
+    public static String staleReason(FileSystem fs, Path claim, Configuration conf) throws IOException {
+        Existing e = existing(fs, claim);
+        return e == null ? "gone" : staleReason(e, TimeUnit.MINUTES.toMillis(conf.getLong(STALE_MINUTES_KEY, DEFAULT_STALE_MINUTES)));
+    }
+
     /** Why a claim is stale, or null when it may belong to a live run. */
     private static String staleReason(Existing e, long staleMillis) {
         long age = System.currentTimeMillis() - e.modified();

@@ -68,7 +68,7 @@ public final class TableCommitter implements AutoCloseable {
         PathOverlap.requireDisjoint(output, reads, conf);
         OutputClaim claim = OutputClaim.acquire(fs, out, conf);
         try {
-            checkOutput(fs, out, output, overwrite);
+            checkOutput(fs, out, output, overwrite, conf);
             claim.clearStaleTemps();
             return new TableCommitter(fs, out, overwrite, claim);
         } catch (IOException | RuntimeException e) {
@@ -77,7 +77,7 @@ public final class TableCommitter implements AutoCloseable {
         }
     }
 
-    private static void checkOutput(FileSystem fs, Path out, String output, boolean overwrite) throws IOException {
+    private static void checkOutput(FileSystem fs, Path out, String output, boolean overwrite, Configuration conf) throws IOException {
         if (!fs.exists(out)) {
             return;
         }
@@ -91,16 +91,23 @@ public final class TableCommitter implements AutoCloseable {
         if (complete && !overwrite) {
             throw new InvalidInputException(output + ": output already holds a complete result (pass --overwrite to replace it)");
         }
+        // a claim inside the output is another run writing there (calibrate's stats/ in a table), unless it
+        // is stale by the claim rules (its process on this host is gone after a kill -9, or not refreshed)
+        java.util.Set<String> staleClaims = new java.util.HashSet<>();
         for (FileStatus e : entries) {
             String name = e.getPath().getName();
             if (name.startsWith(".") && name.endsWith(OutputClaim.CLAIM_SUFFIX)) {
-                throw new InvalidInputException(output + ": another Nibble run is writing inside this folder (" + name
-                        + "); wait for it to finish, or if it is no longer running delete " + e.getPath());
+                if (OutputClaim.staleReason(fs, e.getPath(), conf) == null) {
+                    throw new InvalidInputException(output + ": another Nibble run is writing inside this folder (" + name
+                            + "); wait for it to finish, or if it is no longer running delete " + e.getPath());
+                }
+                staleClaims.add(name);
             }
         }
-        // temporary folders that runs writing inside this output left behind go with it
+        // temporary folders and stale claims that runs writing inside this output left behind go with it
         boolean ours = Arrays.stream(entries).map(e -> e.getPath().getName())
-                .allMatch(n -> OWN_ENTRIES.contains(n) || n.startsWith(".") && n.contains(OutputClaim.TMP_SUFFIX));
+                .allMatch(n -> OWN_ENTRIES.contains(n) || n.startsWith(".") && n.contains(OutputClaim.TMP_SUFFIX)
+                        || staleClaims.contains(n));
         if (entries.length > 0 && !(overwrite && ours)) {
             throw new InvalidInputException(output + ": output exists and holds files that are not a Nibble table");
         }
