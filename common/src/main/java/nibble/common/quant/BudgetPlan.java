@@ -122,7 +122,7 @@ public final class BudgetPlan {
 
     /**
      * The plan as recipe JSON: one override per planned tensor (its exact name), then the base
-     * recipe's overrides and default for everything else.
+     * recipe's overrides, default and GPTQ settings for everything else.
      */
     public byte[] recipeJson(Recipe base, String baseName) {
         ObjectNode root = Json.object();
@@ -131,6 +131,9 @@ public final class BudgetPlan {
                 baseName, target, estimatedKld(), count(4), count(8), count(0)));
         root.put("keep_1d", base.keep1d());
         root.set("default", SchemeJson.write(base.defaultScheme()));
+        if (!base.gptq().equals(Gptq.Options.DEFAULT)) {
+            root.putObject("gptq").put("damp", base.gptq().damp()).put("act_order", base.gptq().actOrder());
+        }
         ArrayNode overrides = root.putArray("overrides");
         for (int i = 0; i < tensors.size(); i++) {
             overrides.add(rule(exactName(tensors.get(i).name()), choice(i).treatment()));

@@ -56,5 +56,9 @@ class BudgetPlanTest {
         assertEquals(base.defaultScheme(), back.schemeFor("model.layers.0.mlpXup_proj.weight", shape));
         assertEquals(Treatment.KEEP, back.schemeFor("model.layers.0.input_layernorm.weight", new long[] {64}));
         assertEquals(base.schemeFor("model.embed_tokens.weight", shape), back.schemeFor("model.embed_tokens.weight", shape));
+
+        Recipe gptq = Recipe.load("int4-g32-gptq");
+        Recipe fromGptq = Recipe.parse(new String(p.recipeJson(gptq, "int4-g32-gptq"), StandardCharsets.UTF_8), "plan.json");
+        assertEquals(gptq.gptq(), fromGptq.gptq());
     }
 }
