@@ -104,7 +104,7 @@ final class UniformVector {
                 }
                 constant = gmin == gmax && gmin != 0f && (hi == gmax || lo == gmin);
             }
-            float scale = UniformCodec.scale(s, lo, hi, constant);
+            float scale = candidateScale(s, s.scaleFormat() == ScaleFormat.F16, lo, hi, constant); // = UniformCodec.scale, F16 by bits
             if (!Float.isFinite(scale)) {
                 throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, s.scaleFormat());
             }
@@ -119,12 +119,28 @@ final class UniformVector {
             } else {
                 encode(x, from, to, scale, zp, qmin, qmax, codes);
             }
-            layout.putScale(scales, g, scale);
+            putScale(layout, scales, g, scale);
             if (zeros != null) {
                 layout.putZeroPoint(zeros, g, zp);
             }
         }
         return new QuantizedRow(codes, scales, zeros);
+    }
+
+    /**
+     * {@link RowLayout#putScale}, with an F16 scale in F16's normal range (already rounded: its low 13
+     * mantissa bits are zero) converted by moving its bits, as {@code Halfs.floatToF16} would give them.
+     */
+    private static void putScale(RowLayout layout, byte[] scales, int g, float scale) {
+        int b = Float.floatToRawIntBits(scale);
+        int e = (b >>> 23) & 0xff;
+        if (layout.scheme().scaleFormat() == ScaleFormat.F16 && e >= 113 && e <= 142 && (b & 0x1fff) == 0) {
+            int h = ((b >>> 16) & 0x8000) | (((b & 0x7fffffff) >>> 13) - (112 << 10));
+            scales[2 * g] = (byte) h;
+            scales[2 * g + 1] = (byte) (h >>> 8);
+            return;
+        }
+        layout.putScale(scales, g, scale);
     }
 
     /** {@link RangeScan#run} with lane-wise int min/max over the same keys. */
