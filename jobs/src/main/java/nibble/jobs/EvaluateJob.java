@@ -38,7 +38,7 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
             .value("seed", "N", "1234", "evaluation seed for sampling (must differ from any calibration seed)")
             .value("temperature", "T", "1.0", "sampling temperature")
             .value("partitions", "N", "0", "Spark partitions for the sequences (0: four per core)")
-            .value("activations", "MODE", "none", "none, or int8-dynamic to quantize every linear layer's input per token (W4A8)")
+            .value("activations", "MODE", "none", "none; int8-dynamic to quantize every linear layer's input per token (W4A8); q8_0 to round quantized layers' inputs to Q8_0 blocks as llama.cpp does")
             .value("max-kld", "X", null, "gate: fail when the mean KL divergence exceeds X")
             .value("max-ppl-increase", "X", null, "gate: fail when perplexity grows by more than X (0.05 = 5%)")
             .value("min-top1", "X", null, "gate: fail when top-1 agreement is below X")
@@ -55,11 +55,10 @@ public final class EvaluateJob implements Command<EvaluateArgs> {
 
     @Override
     public EvaluateArgs args(Options o) {
-        ActivationQuant activations = switch (o.get("activations")) {
-            case "none" -> ActivationQuant.NONE;
-            case "int8-dynamic" -> ActivationQuant.INT8_DYNAMIC;
-            default -> throw new UsageException("--activations must be none or int8-dynamic");
-        };
+        ActivationQuant activations = ActivationQuant.ofLabel(o.get("activations"));
+        if (activations == null) {
+            throw new UsageException("--activations must be none, int8-dynamic or q8_0");
+        }
         checkTextOptions(o);
         return new EvaluateArgs(o.require("original"), o.require("quantized"), o.require("output"), o.get("data"),
                 (int) o.getLong("sequences"), (int) o.getLong("sequence-length"), o.getLong("seed"), (float) o.getDouble("temperature"),

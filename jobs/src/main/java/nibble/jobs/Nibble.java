@@ -30,6 +30,7 @@ public final class Nibble {
         COMMANDS.put("evaluate", new EvaluateJob());
         COMMANDS.put("sample", new SampleJob());
         COMMANDS.put("export", new ExportJob());
+        COMMANDS.put("plan", new PlanJob());
         COMMANDS.put("pipeline", new PipelineJob());
         COMMANDS.put("synth", new SynthJob());
         COMMANDS.put("demo", new DemoJob());

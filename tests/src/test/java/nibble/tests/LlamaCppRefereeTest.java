@@ -57,23 +57,28 @@ class LlamaCppRefereeTest {
 
     @Test
     void llamaCppLogitsAgreeWithNibblesRuntime() throws Exception {
-        double[] dense = compareLogits(f32, table, "F32");
+        double[] dense = compareLogits(f32, table, ActivationQuant.NONE, "F32");
         // Same weights, same float math up to summation order and llama.cpp's F16 attention paths.
         assertTrue(dense[1] < 1e-4, "F32: mean KLD between llama.cpp's and Nibble's logits: " + dense[1]);
         Path q = quantizeAndExport("int4-g32");
-        double[] q4 = compareLogits(Path.of(q + ".gguf"), q, "int4-g32 as Q4_0/Q8_0");
+        double[] q4 = compareLogits(Path.of(q + ".gguf"), q, ActivationQuant.NONE, "int4-g32 as Q4_0/Q8_0");
         // llama.cpp also rounds each Q4_0/Q8_0 layer's input to Q8_0 blocks before the dot product; Nibble keeps it float.
         assertTrue(q4[1] < 1e-2, "Q4_0: mean KLD between llama.cpp's and Nibble's logits: " + q4[1]);
+        double[] q8 = compareLogits(Path.of(q + ".gguf"), q, ActivationQuant.Q8_0, "int4-g32 as Q4_0/Q8_0, --activations q8_0");
+        // Rounding those inputs as llama.cpp does makes the same kind of error, not the same error token by token: a
+        // last-bit difference (summation order, llama.cpp's F16 attention) moves a value across a rounding boundary, and
+        // the step it then takes is as large as the rounding itself. The perplexity over many tokens is what agrees.
+        assertTrue(q8[1] < 1e-2, "Q4_0 with Q8_0 activations: mean KLD " + q8[1]);
     }
 
     /** Max |logit difference| and mean KLD(llama.cpp ‖ Nibble) over the first tokens of the evaluation text. */
-    private double[] compareLogits(Path gguf, Path nibbleTable, String label) throws Exception {
+    private double[] compareLogits(Path gguf, Path nibbleTable, ActivationQuant activations, String label) throws Exception {
         String prefix = dir.resolve("ref-" + gguf.getFileName()).toString();
         GgufShardTest.python(REFEREE, "logits", gguf.toString(), evaluationText().toString(),
                 Integer.toString(LOGIT_TOKENS), prefix);
         int[] ids = ints(Path.of(prefix + ".ids"));
         float[] theirs = floats(Path.of(prefix + ".logits"));
-        LlamaModel model = TableModels.get(nibbleTable.toString(), ActivationQuant.NONE, new Configuration());
+        LlamaModel model = TableModels.get(nibbleTable.toString(), activations, new Configuration());
         float[][] ours = model.logits(ids);
         int vocab = ours[0].length;
         assertEquals((long) ids.length * vocab, theirs.length);
@@ -97,19 +102,20 @@ class LlamaCppRefereeTest {
         Path q = quantizeAndExport("int4-g32");
         Path eval = dir.resolve("eval-text");
         run("evaluate", "--original", table.toString(), "--quantized", q.toString(), "--output", eval.toString(),
-                "--text", evaluationText().toString(), "--ctx", "64", "--chunks", "2");
+                "--text", evaluationText().toString(), "--ctx", CTX, "--chunks", CHUNKS, "--activations", "q8_0");
         JsonNode model = new ObjectMapper().readTree(eval.resolve("report.json").toFile()).get("model");
         double[][] pairs = {
-            {model.get("perplexity_original").get("mean").asDouble(), llamaPerplexity(f32, "64", "2")},
-            {model.get("perplexity_quantized").get("mean").asDouble(), llamaPerplexity(Path.of(q + ".gguf"), "64", "2")}};
-        String[] names = {"F32", "int4-g32 as Q4_0/Q8_0"};
-        // Same weights; for Q4_0/Q8_0 llama.cpp rounds every layer's input to Q8_0 blocks and Nibble does not. That
-        // explains part of a gap of about 1% (-0.87% and -1.02% measured on two machines), not all of it
-        // (docs/BENCHMARKS.md): 2% is the bound.
-        double[] bounds = {0.01, 0.02};
+            {model.get("perplexity_original").get("mean").asDouble(), llamaPerplexity(f32, CTX, CHUNKS)},
+            {model.get("perplexity_quantized").get("mean").asDouble(), llamaPerplexity(Path.of(q + ".gguf"), CTX, CHUNKS)}};
+        String[] names = {"F32", "int4-g32 as Q4_0/Q8_0, --activations q8_0"};
+        // Same weights, and for Q4_0/Q8_0 the same Q8_0 rounding of each layer's input (without it Nibble measures the
+        // weights alone: llama.cpp on the same weights stored as F32 is 0.4% below its Q4_0 file). The rounding is noise of about 0.1 nats per token: over the 762
+        // tokens scored it averages out (measured -0.16%); over 2 chunks of 64 it did not (+-2%; docs/BENCHMARKS.md).
+        double[] bounds = {0.01, 0.01};
         for (int i = 0; i < 2; i++) {
             double diff = pairs[i][0] / pairs[i][1] - 1;
-            System.out.printf(Locale.ROOT, "perplexity, ctx 64, 2 chunks, %s: Nibble %.4f, llama.cpp %.4f (%+.3f%%)%n", names[i],
+            System.out.printf(Locale.ROOT, "perplexity, ctx %s, %s chunks, %s: Nibble %.4f, llama.cpp %.4f (%+.3f%%)%n", CTX, CHUNKS,
+                    names[i],
                     pairs[i][0], pairs[i][1], 100 * diff);
             assertTrue(Math.abs(diff) < bounds[i], names[i] + ": Nibble " + pairs[i][0] + " vs llama.cpp " + pairs[i][1]);
         }

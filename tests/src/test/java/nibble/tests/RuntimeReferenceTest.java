@@ -51,7 +51,7 @@ class RuntimeReferenceTest {
         requireTorch();
         int[][] tokens = sequences();
         LlamaModel m = LocalModels.load(model);
-        for (ActivationQuant aq : ActivationQuant.values()) {
+        for (ActivationQuant aq : List.of(ActivationQuant.NONE, ActivationQuant.INT8_DYNAMIC)) {
             float[][][] ref = runReference(model, tokens, aq == ActivationQuant.INT8_DYNAMIC, dir);
             assertEquals(tokens.length, ref.length);
             LlamaModel run = m.withActivationQuant(aq);

@@ -86,7 +86,7 @@ public final class LlamaModel {
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights w = layers.get(l);
             rmsNorm(x, w.inputNorm(), cache.xb);
-            float[] in = linearInput(cache.xb, dim, cache);
+            float[] in = linearInput(cache.xb, dim, w.q(), cache);
             if (observer != null) {
                 observer.observe(l, LinearInputs.Site.ATTENTION_IN, in, dim);
             }
@@ -98,7 +98,7 @@ public final class LlamaModel {
             System.arraycopy(cache.k, 0, cache.keys[l], pos * kvDim, kvDim);
             System.arraycopy(cache.v, 0, cache.values[l], pos * kvDim, kvDim);
             attention(l, pos, cache);
-            in = linearInput(cache.xb, dim, cache);
+            in = linearInput(cache.xb, dim, w.o(), cache);
             if (observer != null) {
                 observer.observe(l, LinearInputs.Site.ATTENTION_OUT, in, dim);
             }
@@ -106,7 +106,7 @@ public final class LlamaModel {
             add(x, cache.xb2);
 
             rmsNorm(x, w.postAttentionNorm(), cache.xb);
-            in = linearInput(cache.xb, dim, cache);
+            in = linearInput(cache.xb, dim, w.gate(), cache);
             if (observer != null) {
                 observer.observe(l, LinearInputs.Site.MLP_IN, in, dim);
             }
@@ -117,7 +117,7 @@ public final class LlamaModel {
                 float g = hb[i];
                 hb[i] = g / (1f + (float) Math.exp(-g)) * cache.hb2[i];
             }
-            in = linearInput(hb, hb.length, cache);
+            in = linearInput(hb, hb.length, w.down(), cache);
             if (observer != null) {
                 observer.observe(l, LinearInputs.Site.MLP_HIDDEN, in, hb.length);
             }
@@ -129,7 +129,7 @@ public final class LlamaModel {
             observer.observe(-1, LinearInputs.Site.HEAD_IN, cache.xb, dim);
         }
         float[] logits = new float[config.vocabSize()];
-        weights.lmHead().matvec(cache.xb, logits);
+        weights.lmHead().matvec(headInput(cache), logits);
         cache.length = pos + 1;
         return logits;
     }
@@ -159,11 +159,20 @@ public final class LlamaModel {
         return out;
     }
 
-    private float[] linearInput(float[] x, int n, KvCache cache) {
-        if (activationQuant == ActivationQuant.NONE) {
+    /** {@code x[0..n)} as {@code layer} (and the layers sharing its input) reads it under {@link #activationQuant}. */
+    private float[] linearInput(float[] x, int n, Linear layer, KvCache cache) {
+        if (!activationQuant.rounds(layer, false)) {
             return x;
         }
-        ActivationQuant.int8RoundTrip(x, n, cache.quantized);
+        activationQuant.roundTrip(x, n, cache.quantized);
+        return cache.quantized;
+    }
+
+    private float[] headInput(KvCache cache) {
+        if (!activationQuant.rounds(weights.lmHead(), true)) {
+            return cache.xb;
+        }
+        activationQuant.roundTrip(cache.xb, config.hiddenSize(), cache.quantized);
         return cache.quantized;
     }
 

@@ -3,6 +3,8 @@ package nibble.common.model;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import nibble.common.InvalidInputException;
 
 /**
@@ -50,6 +52,68 @@ public record LlamaWeights(Embedding embedding, List<LayerWeights> layers, float
         Linear head = c.tieWordEmbeddings() ? embedding.asLinear()
                 : src.linear("lm_head.weight", c.vocabSize(), dim);
         return new LlamaWeights(embedding, layers, norm, head);
+    }
+
+    /**
+     * These weights with the matrix {@code name} (a projection by its Hugging Face name, the embedding,
+     * or an untied {@code lm_head.weight}) replaced by dense {@code values} of the same shape; the
+     * others are shared, not copied. A tied head follows the embedding.
+     *
+     * @throws IllegalArgumentException when {@code name} is not such a matrix or the size differs
+     */
+    public LlamaWeights replacing(String name, float[] values, LlamaConfig c) {
+        if (name.equals("model.embed_tokens.weight")) {
+            requireSize(name, values, (long) embedding.vocabSize() * embedding.dim());
+            Embedding e = new DenseEmbedding(values, embedding.vocabSize(), embedding.dim());
+            return new LlamaWeights(e, layers, finalNorm, c.tieWordEmbeddings() ? e.asLinear() : lmHead);
+        }
+        if (name.equals("lm_head.weight") && !c.tieWordEmbeddings()) {
+            return new LlamaWeights(embedding, layers, finalNorm, dense(name, values, lmHead));
+        }
+        Matcher m = PROJECTION.matcher(name);
+        if (!m.matches() || Integer.parseInt(m.group(1)) >= layers.size()) {
+            throw new IllegalArgumentException("'" + name + "' is not a matrix of this model");
+        }
+        List<LayerWeights> out = new ArrayList<>(layers);
+        int i = Integer.parseInt(m.group(1));
+        LayerWeights l = layers.get(i);
+        out.set(i, switch (m.group(2)) {
+            case "self_attn.q" -> new LayerWeights(l.inputNorm(), dense(name, values, l.q()), l.k(), l.v(), l.o(),
+                    l.postAttentionNorm(), l.gate(), l.up(), l.down());
+            case "self_attn.k" -> new LayerWeights(l.inputNorm(), l.q(), dense(name, values, l.k()), l.v(), l.o(),
+                    l.postAttentionNorm(), l.gate(), l.up(), l.down());
+            case "self_attn.v" -> new LayerWeights(l.inputNorm(), l.q(), l.k(), dense(name, values, l.v()), l.o(),
+                    l.postAttentionNorm(), l.gate(), l.up(), l.down());
+            case "self_attn.o" -> new LayerWeights(l.inputNorm(), l.q(), l.k(), l.v(), dense(name, values, l.o()),
+                    l.postAttentionNorm(), l.gate(), l.up(), l.down());
+            case "mlp.gate" -> new LayerWeights(l.inputNorm(), l.q(), l.k(), l.v(), l.o(), l.postAttentionNorm(),
+                    dense(name, values, l.gate()), l.up(), l.down());
+            case "mlp.up" -> new LayerWeights(l.inputNorm(), l.q(), l.k(), l.v(), l.o(), l.postAttentionNorm(), l.gate(),
+                    dense(name, values, l.up()), l.down());
+            case "mlp.down" -> new LayerWeights(l.inputNorm(), l.q(), l.k(), l.v(), l.o(), l.postAttentionNorm(), l.gate(),
+                    l.up(), dense(name, values, l.down()));
+            default -> throw new IllegalArgumentException("'" + name + "' is not a matrix of this model");
+        });
+        return new LlamaWeights(embedding, out, finalNorm, lmHead);
+    }
+
+    /** Whether {@code name} is a matrix that {@link #replacing} replaces (for an untied head, {@code lm_head.weight} too). */
+    public static boolean isMatrix(String name) {
+        return name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight") || PROJECTION.matcher(name).matches();
+    }
+
+    private static final Pattern PROJECTION = Pattern.compile(
+            "model\\.layers\\.(\\d{1,6})\\.(self_attn\\.[qkvo]|mlp\\.(?:gate|up|down))_proj\\.weight");
+
+    private static Linear dense(String name, float[] values, Linear like) {
+        requireSize(name, values, (long) like.rows() * like.cols());
+        return new DenseLinear(values, like.rows(), like.cols());
+    }
+
+    private static void requireSize(String name, float[] values, long expected) {
+        if (values.length != expected) {
+            throw new IllegalArgumentException("'" + name + "' has " + expected + " values, not " + values.length);
+        }
     }
 
     /**

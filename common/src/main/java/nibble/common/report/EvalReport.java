@@ -1,7 +1,6 @@
 package nibble.common.report;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import nibble.common.model.ActivationQuant;
 
@@ -38,8 +37,8 @@ public record EvalReport(String original, String quantized, String recipe, Activ
         return new EvalReport(original, quantized, recipe, activations, gate, model, LayerError.of(tensors), tensors);
     }
 
-    /** How {@link #activations} is written: {@code "none"} or {@code "int8-dynamic"}. */
+    /** How {@link #activations} is written: {@link ActivationQuant#label}. */
     public String activationsLabel() {
-        return activations.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return activations.label();
     }
 }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Arrays;
 import java.util.Random;
+import nibble.common.Halfs;
 import org.junit.jupiter.api.Test;
 
 class DenseLinearTest {
@@ -65,5 +67,30 @@ class DenseLinearTest {
         ActivationQuant.int8RoundTrip(y, 2, out);
         assertEquals(2.54f, out[0], 1e-6);
         assertEquals(1.0f, out[1], 1e-6);
+    }
+
+    @Test
+    void q8_0RoundTripRoundsBlocksOf32LikeGgml() {
+        // Block 1: amax 127, so 127/amax = 1 and the codes are rint(x), ties to even; the scale 1 is exact in F16.
+        // Block 2 (a short last block of 3): amax 1, scale 1/127 stored as F16 (0.007873535..., not 1/127).
+        float[] x = new float[35];
+        x[0] = 127f;
+        x[1] = 2.5f;
+        x[2] = -3.5f;
+        x[3] = 0.5f;
+        x[4] = -126.6f;
+        x[32] = 1f;
+        x[33] = -0.5f;
+        float[] out = new float[35];
+        ActivationQuant.q8_0RoundTrip(x, 35, out);
+        assertArrayEquals(new float[] {127f, 2f, -4f, 0f, -127f}, Arrays.copyOf(out, 5));
+        float d = Halfs.roundToF16(1f / 127f);
+        assertEquals(0.0078735352f, d);
+        assertEquals(127f * d, out[32]);
+        assertEquals(-64f * d, out[33]); // -0.5 * 127 = -63.5: ties to even
+        assertEquals(0f, out[34]);
+        float[] zeros = new float[35];
+        ActivationQuant.q8_0RoundTrip(zeros, 35, out);
+        assertEquals(0f, out[0]);
     }
 }

@@ -2,6 +2,7 @@ package nibble.common.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,6 +20,7 @@ import nibble.common.InvalidInputException;
 import nibble.common.eval.Divergence;
 import nibble.common.eval.SequenceStats;
 import nibble.common.eval.Summary;
+import nibble.common.quant.Scheme;
 import nibble.common.synth.SyntheticCheckpoint;
 import nibble.common.synth.SyntheticSpec;
 import org.junit.jupiter.api.Assumptions;
@@ -172,6 +175,24 @@ class LlamaModelTest {
         assertTrue(meanCos > 0.99, "mean cosine " + meanCos);
         assertTrue(s.top1Agreement().mean() >= 0.8, "top-1 agreement " + s.top1Agreement().mean());
         assertTrue(s.kl().mean() < 0.05, "mean KL " + s.kl().mean());
+    }
+
+    @Test
+    void q8_0ActivationsRoundOnlyQuantizedLayers() throws IOException {
+        LlamaModel m = LocalModels.load(stories260K());
+        int[] tokens = Sampler.sample(m, 16, 3, 1.0f);
+        // Dense weights: llama.cpp multiplies F32 weights by float inputs, and so does Q8_0 mode.
+        assertTrue(Arrays.deepEquals(m.logits(tokens), m.withActivationQuant(ActivationQuant.Q8_0).logits(tokens)));
+        assertTrue(ActivationQuant.Q8_0.rounds(new QuantizedMatrix(int8Rows(), 1, 32, new byte[1][32], new byte[1][2],
+                new byte[1][]), false));
+        assertFalse(ActivationQuant.Q8_0.rounds(new DenseLinear(new float[32], 1, 32), false));
+        assertTrue(ActivationQuant.Q8_0.rounds(new QuantizedMatrix(int8Rows(), 1, 32, new byte[1][32], new byte[1][2],
+                new byte[1][]), true));
+        assertFalse(ActivationQuant.INT8_DYNAMIC.rounds(new DenseLinear(new float[32], 1, 32), true));
+    }
+
+    private static Scheme int8Rows() {
+        return Scheme.group(8, true, 32);
     }
 
     private static double cosine(float[] a, float[] b) {

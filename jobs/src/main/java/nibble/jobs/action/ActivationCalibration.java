@@ -44,8 +44,14 @@ final class ActivationCalibration {
     }
 
     static Sequences sequences(SparkSession spark, CalibrateArgs a, Manifest m) throws IOException {
+        return sequences(spark, a.input(), a.data(), a.text(), a.ctx(), a.chunks(), m);
+    }
+
+    /** The sequences of {@code data}, or the chunks of {@code text}, for the model of table {@code input}. */
+    static Sequences sequences(SparkSession spark, String input, String data, String text, int ctx, int chunks, Manifest m)
+            throws IOException {
         if (m.architecture() == null) {
-            throw new InvalidInputException(Uris.redact(a.input()) + ": no architecture in the manifest, so there is no model to run "
+            throw new InvalidInputException(Uris.redact(input) + ": no architecture in the manifest, so there is no model to run "
                     + "calibration data through");
         }
         LlamaConfig config = LlamaConfig.fromArchitecture(m.architecture());
@@ -53,15 +59,15 @@ final class ActivationCalibration {
         String kind;
         String uri;
         Long seed = null;
-        if (a.text() != null) {
-            tokens = TextChunks.read(a.input(), m, a.text(), a.ctx(), a.chunks(), spark.sparkContext().hadoopConfiguration()).chunks();
+        if (text != null) {
+            tokens = TextChunks.read(input, m, text, ctx, chunks, spark.sparkContext().hadoopConfiguration()).chunks();
             kind = "text";
-            uri = a.text();
+            uri = text;
         } else {
-            SampleAction.Sequences given = SampleAction.read(spark, a.data());
+            SampleAction.Sequences given = SampleAction.read(spark, data);
             tokens = given.tokens();
             kind = "data";
-            uri = a.data();
+            uri = data;
             seed = given.seed();
         }
         if (tokens.isEmpty()) {
