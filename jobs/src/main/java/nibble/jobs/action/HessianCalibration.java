@@ -108,10 +108,7 @@ final class HessianCalibration {
                 Tuple2<Long, int[]> s = sequences.next();
                 int[] tokens = s._2();
                 h.reserve(tokens.length);
-                var cache = model.newCache(Math.max(1, tokens.length));
-                for (int p = 0; p < tokens.length; p++) {
-                    model.forward(tokens[p], p, cache, h);
-                }
+                model.prefill(tokens, tokens.length, h);
                 h.endSequence(Uris.redact(table) + ": calibration sequence " + s._1());
             }
             List<Tuple2<Integer, HessianAccumulator.Part>> out = new ArrayList<>();
