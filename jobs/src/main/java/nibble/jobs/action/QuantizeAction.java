@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -143,39 +144,11 @@ public final class QuantizeAction {
      */
     private static HashMap<String, double[]> importance(SparkSession spark, QuantizeArgs args, Manifest table,
                                                         Map<String, Treatment> treatments) throws IOException {
-        String statsDir = args.stats();
         Configuration conf = spark.sparkContext().hadoopConfiguration();
-        Path record = new Path(statsDir, StatsTables.RECORD);
-        Map<String, double[]> measured = null;
-        if (record.getFileSystem(conf).exists(record)) {
-            if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
-                throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
-            }
-            measured = StatsTables.readMeanSquares(spark, statsDir);
-        }
-        if (measured == null) {
-            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs activation statistics of "
-                    + Uris.redact(args.input()) + " and there are none here (run nibble calibrate --input <table> with --data or "
-                    + "--text first, or pass --stats)");
-        }
-        HashMap<String, double[]> out = new HashMap<>();
-        List<String> missing = new ArrayList<>();
-        for (TensorInfo t : table.tensorInfos()) {
-            if (treatments.get(t.name()) instanceof Scheme s && s.importance() == Importance.ACTIVATIONS) {
-                double[] w = measured.get(t.name());
-                if (w == null || t.shape().length != 2 || w.length != t.shape()[1]) {
-                    missing.add(t.name());
-                } else {
-                    out.put(t.name(), w);
-                }
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs activation statistics of "
-                    + Uris.redact(args.input()) + " for " + missing.size() + " tensors that calibration did not measure ("
-                    + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "") + ")");
-        }
-        return out;
+        Map<String, double[]> measured = checkedRecord(args.stats(), conf, table) != null
+                ? StatsTables.readMeanSquares(spark, args.stats()) : null;
+        return perTensor(args, table, treatments, Importance.ACTIVATIONS, measured, w -> w.length, "activation statistics of",
+                "run nibble calibrate --input <table> with --data or --text first, or pass --stats");
     }
 
     /**
@@ -184,50 +157,60 @@ public final class QuantizeAction {
      */
     private static HashMap<String, CalibrateResult.HessianInput> hessians(QuantizeArgs args, Configuration conf, Manifest table,
                                                                          Map<String, Treatment> treatments) throws IOException {
-        String statsDir = args.stats();
-        Path record = new Path(statsDir, StatsTables.RECORD);
-        Map<String, CalibrateResult.HessianInput> listed = null;
-        if (record.getFileSystem(conf).exists(record)) {
-            if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
-                throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
-            }
-            listed = StatsTables.readHessians(record, conf);
+        Path record = checkedRecord(args.stats(), conf, table);
+        Map<String, CalibrateResult.HessianInput> listed = record != null ? StatsTables.readHessians(record, conf) : null;
+        return perTensor(args, table, treatments, Importance.HESSIAN, listed, CalibrateResult.HessianInput::channels,
+                "the Hessians of", "run nibble calibrate --input <table> --hessian with --data or --text first, or pass --stats");
+    }
+
+    /**
+     * {@code measured}'s entry for every tensor whose scheme weighs by {@code importance}, its width
+     * checked against the tensor's columns: bad input naming the folder when there is nothing
+     * measured or a tensor's entry is missing.
+     */
+    private static <T> HashMap<String, T> perTensor(QuantizeArgs args, Manifest table, Map<String, Treatment> treatments,
+                                                    Importance importance, Map<String, T> measured, ToIntFunction<T> width,
+                                                    String what, String hint) {
+        String needs = args.stats() + ": recipe '" + args.recipeName() + "' needs " + what + " " + Uris.redact(args.input());
+        if (measured == null) {
+            throw new InvalidInputException(needs + " and there are none here (" + hint + ")");
         }
-        if (listed == null) {
-            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs the Hessians of "
-                    + Uris.redact(args.input()) + " and there are none here (run nibble calibrate --input <table> --hessian with --data "
-                    + "or --text first, or pass --stats)");
-        }
-        HashMap<String, CalibrateResult.HessianInput> out = new HashMap<>();
+        HashMap<String, T> out = new HashMap<>();
         List<String> missing = new ArrayList<>();
         for (TensorInfo t : table.tensorInfos()) {
-            if (treatments.get(t.name()) instanceof Scheme s && s.importance() == Importance.HESSIAN) {
-                CalibrateResult.HessianInput h = listed.get(t.name());
-                if (h == null || t.shape().length != 2 || h.channels() != t.shape()[1]) {
+            if (treatments.get(t.name()) instanceof Scheme s && s.importance() == importance) {
+                T m = measured.get(t.name());
+                if (m == null || t.shape().length != 2 || width.applyAsInt(m) != t.shape()[1]) {
                     missing.add(t.name());
                 } else {
-                    out.put(t.name(), h);
+                    out.put(t.name(), m);
                 }
             }
         }
         if (!missing.isEmpty()) {
-            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName() + "' needs the Hessians of "
-                    + Uris.redact(args.input()) + " for " + missing.size() + " tensors that calibration did not measure ("
+            throw new InvalidInputException(needs + " for " + missing.size() + " tensors that calibration did not measure ("
                     + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "") + ")");
         }
         return out;
     }
 
-    private static String requireStats(QuantizeArgs args, Configuration conf, Manifest table) throws IOException {
-        String statsDir = args.stats();
+    /** The folder's {@code stats.json}, checked to be of {@code table}; null when there is none. */
+    private static Path checkedRecord(String statsDir, Configuration conf, Manifest table) throws IOException {
         Path record = new Path(statsDir, StatsTables.RECORD);
         if (!record.getFileSystem(conf).exists(record)) {
-            throw new InvalidInputException(statsDir + ": recipe '" + args.recipeName()
-                    + "' needs weight statistics and there are none here (run nibble calibrate first, or pass --stats)");
+            return null;
         }
         if (!StatsTables.readChecksums(record, conf).equals(table.checksums())) {
             throw new InvalidInputException(statsDir + ": these statistics were computed for a different table (checksums differ)");
         }
-        return statsDir;
+        return record;
+    }
+
+    private static String requireStats(QuantizeArgs args, Configuration conf, Manifest table) throws IOException {
+        if (checkedRecord(args.stats(), conf, table) == null) {
+            throw new InvalidInputException(args.stats() + ": recipe '" + args.recipeName()
+                    + "' needs weight statistics and there are none here (run nibble calibrate first, or pass --stats)");
+        }
+        return args.stats();
     }
 }

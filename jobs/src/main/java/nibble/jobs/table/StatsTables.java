@@ -126,17 +126,8 @@ public final class StatsTables {
      * folder's {@code stats.json} records no calibration data.
      */
     public static Map<String, double[]> readMeanSquares(org.apache.spark.sql.SparkSession spark, String statsDir) throws IOException {
-        Path record = new Path(statsDir, RECORD);
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
-        FileSystem fs = record.getFileSystem(conf);
-        if (!fs.exists(record)) {
-            return null;
-        }
-        byte[] bytes;
-        try (InputStream in = fs.open(record)) {
-            bytes = in.readNBytes((int) Manifest.MAX_BYTES + 1);
-        }
-        if (!Json.parseObject(bytes, record.toString()).path("calibration").isObject()) {
+        JsonNode root = readRecord(new Path(statsDir, RECORD), spark.sparkContext().hadoopConfiguration());
+        if (root == null || !root.path("calibration").isObject()) {
             return null;
         }
         Map<String, double[]> out = new java.util.HashMap<>();
@@ -154,21 +145,31 @@ public final class StatsTables {
 
     /** The table checksums a {@code stats.json} was computed for. */
     public static Map<String, String> readChecksums(Path record, Configuration conf) throws IOException {
-        FileSystem fs = record.getFileSystem(conf);
-        if (fs.getFileStatus(record).getLen() > Manifest.MAX_BYTES) {
-            throw new InvalidInputException(record + ": larger than " + Manifest.MAX_BYTES + " bytes");
+        JsonNode root = readRecord(record, conf);
+        if (root == null) {
+            throw new InvalidInputException(record + ": no such file");
         }
-        byte[] bytes;
-        try (InputStream in = fs.open(record)) {
-            bytes = in.readAllBytes();
-        }
-        JsonNode checksums = Json.parseObject(bytes, record.toString()).path("table").path("checksums");
+        JsonNode checksums = root.path("table").path("checksums");
         if (!checksums.isObject()) {
             throw new InvalidInputException(record + ": field 'table.checksums' is missing");
         }
         Map<String, String> out = new LinkedHashMap<>();
         checksums.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
+    }
+
+    /** The parsed {@code stats.json} at {@code record}, or null when there is none; at most {@link Manifest#MAX_BYTES} are read. */
+    private static JsonNode readRecord(Path record, Configuration conf) throws IOException {
+        FileSystem fs = record.getFileSystem(conf);
+        if (!fs.exists(record)) {
+            return null;
+        }
+        if (fs.getFileStatus(record).getLen() > Manifest.MAX_BYTES) {
+            throw new InvalidInputException(record + ": larger than " + Manifest.MAX_BYTES + " bytes");
+        }
+        try (InputStream in = fs.open(record)) {
+            return Json.parseObject(in.readAllBytes(), record.toString());
+        }
     }
 
     private static long hessianRows(CalibrateResult.Calibration calibration, String path) {
@@ -185,16 +186,9 @@ public final class StatsTables {
      * null when it lists none (calibrate ran without {@code --hessian}, or without calibration data).
      */
     public static Map<String, CalibrateResult.HessianInput> readHessians(Path record, Configuration conf) throws IOException {
-        FileSystem fs = record.getFileSystem(conf);
-        if (!fs.exists(record)) {
-            return null;
-        }
-        byte[] bytes;
-        try (InputStream in = fs.open(record)) {
-            bytes = in.readNBytes((int) Manifest.MAX_BYTES + 1);
-        }
-        JsonNode h = Json.parseObject(bytes, record.toString()).path("calibration").path("hessian");
-        if (!h.isObject()) {
+        JsonNode root = readRecord(record, conf);
+        JsonNode h = root == null ? null : root.path("calibration").path("hessian");
+        if (h == null || !h.isObject()) {
             return null;
         }
         Map<String, CalibrateResult.HessianInput> out = new LinkedHashMap<>();
