@@ -227,6 +227,32 @@ class CalibrateActivationsTest {
     }
 
     @Test
+    void nf4ImportanceWeightedSearchBeatsUnweightedSearchBeatsAbsmax() throws Exception {
+        Assumptions.assumeTrue(table != null, "stories260K is absent");
+        Path stats = calibrate("stats-1", "1");
+        Path mseRecipe = tmp.resolve("nf4-g64-mse.json");
+        Files.writeString(mseRecipe, "{\"keep_1d\": true, \"default\": {\"bits\": 4, \"symmetric\": true, \"group_size\": 64, "
+                + "\"codebook\": \"nf4\", \"range\": \"mse\"}, \"overrides\": [{\"match\": \"(?i).*norm.*\", \"keep\": true}]}");
+        Map<String, Double> kld = new LinkedHashMap<>();
+        for (String recipe : List.of("nf4-g64", mseRecipe.toString(), "nf4-g64-imatrix")) {
+            String name = Path.of(recipe).getFileName().toString().replace(".json", "");
+            kld.put(name, evaluate(quantize(recipe, stats, "q-" + name + "-eval"), name));
+        }
+        kld.forEach((k, v) -> System.out.printf("stories260K %-17s mean KLD %.5f%n", k, v));
+        assertTrue(kld.get("nf4-g64-imatrix") < kld.get("nf4-g64-mse"), "importance-weighted below unweighted: " + kld);
+        assertTrue(kld.get("nf4-g64-mse") < kld.get("nf4-g64"), "unweighted search below absmax: " + kld);
+    }
+
+    /** Mean KLD of a quantized table against the original on the evaluation seed's sequences. */
+    private static double evaluate(Path quantized, String name) throws Exception {
+        Path out = tmp.resolve("eval-" + name);
+        TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", quantized.toString(),
+                "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
+        assertEquals(0, r.code(), r.err());
+        return JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model").get("kld_mean").get("mean").asDouble();
+    }
+
+    @Test
     void calibratesOnTextTokenizedWithTheTablesTokenizer() throws Exception {
         Assumptions.assumeTrue(table != null, "stories260K is absent");
         Path withTokenizer = BadInputMatrixTest.withByteTokenizer(table, tmp.resolve("table-tok"));

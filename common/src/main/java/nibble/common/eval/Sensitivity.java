@@ -6,28 +6,42 @@ import nibble.common.quant.Quantizer;
 import nibble.common.quant.Scheme;
 
 /**
- * How much one tensor's quantization costs the model: the mean KLD, over every position of the
- * calibration sequences, between the original model's next-token distribution and that of the
- * model with only this tensor quantized. {@link nibble.common.quant.BudgetPlan} adds these up.
+ * How much one tensor's quantization costs the model, measured on the calibration sequences with
+ * only this tensor quantized: the mean KLD over every position between the original model's
+ * next-token distribution and the model's, and the mean increase of the next token's negative
+ * log-likelihood over every position that has a next token (the log of the perplexity ratio).
+ * {@link nibble.common.quant.BudgetPlan} adds these up.
  */
 public final class Sensitivity {
     private Sensitivity() {
     }
 
-    /** Mean KL(reference ‖ model) over every position of {@code sequences}; {@code reference} holds their logits. */
-    public static double meanKld(LlamaModel model, List<int[]> sequences, List<float[][]> reference) {
-        double sum = 0;
+    /** A measurement: mean KL(original ‖ model), and mean NLL(model) − NLL(original) of the next token. */
+    public record Cost(double kld, double nllIncrease) {
+    }
+
+    /** Measures {@code model} on {@code sequences}; {@code reference} holds the original model's logits for them. */
+    public static Cost measure(LlamaModel model, List<int[]> sequences, List<float[][]> reference) {
+        double kl = 0;
+        double nll = 0;
         long n = 0;
+        long next = 0;
         for (int s = 0; s < sequences.size(); s++) {
             int[] tokens = sequences.get(s);
             float[][] q = model.logits(tokens);
             float[][] p = reference.get(s);
             for (int t = 0; t < tokens.length; t++) {
-                sum += Divergence.of(p[t], q[t], t + 1 < tokens.length ? tokens[t + 1] : 0).kl();
+                boolean hasNext = t + 1 < tokens.length;
+                Divergence d = Divergence.of(p[t], q[t], hasNext ? tokens[t + 1] : 0);
+                kl += d.kl();
                 n++;
+                if (hasNext) {
+                    nll += d.logProbP() - d.logProbQ();
+                    next++;
+                }
             }
         }
-        return n == 0 ? 0 : sum / n;
+        return new Cost(n == 0 ? 0 : kl / n, next == 0 ? 0 : nll / next);
     }
 
     /**

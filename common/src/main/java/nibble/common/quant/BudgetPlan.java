@@ -9,19 +9,20 @@ import nibble.common.json.Json;
 
 /**
  * An accuracy budget turned into a recipe: every planned tensor has options from smallest to largest
- * (the base recipe's 4-bit scheme, int8 g32, kept), each with its stored bytes and its sensitivity,
- * the mean KLD the model shows when that tensor alone takes the option. The plan starts every tensor
- * at its smallest option and, while the summed sensitivities exceed the target, moves up the tensor
- * whose next option removes the most KLD per added byte (ties: the earlier tensor). Summing assumes
- * the tensors' errors add, which holds to first order for small, independent errors;
- * {@code evaluate --max-kld} on held-out data confirms the result.
+ * (the base recipe's 4-bit scheme, int8 g32, kept), each with its stored bytes and its cost, what
+ * the model loses when that tensor alone takes the option, in the {@link Budget}'s additive unit
+ * (mean KLD, or mean NLL increase). The plan starts every tensor at its smallest option and, while
+ * the summed costs exceed the target, moves up the tensor whose next option removes the most cost
+ * per added byte (ties: the earlier tensor). Summing assumes the tensors' errors add, which holds to
+ * first order for small, independent errors; {@code evaluate --max-kld} or {@code
+ * --max-ppl-increase} on held-out data confirms the result.
  */
 public final class BudgetPlan {
     /** int8, groups of 32, F16 scales: GGUF's Q8_0, the 8-bit option of every plan. */
     public static final Scheme INT8_G32 = Scheme.group(8, true, 32);
 
-    /** One way to store a tensor: {@code treatment} costs {@code bytes} and adds {@code kld} alone. */
-    public record Option(Treatment treatment, long bytes, double kld) {
+    /** One way to store a tensor: {@code treatment} takes {@code bytes} and adds {@code cost} (additive unit) alone. */
+    public record Option(Treatment treatment, long bytes, double cost) {
     }
 
     /** A tensor and its options, smallest first. */
@@ -36,20 +37,20 @@ public final class BudgetPlan {
 
     private final List<Tensor> tensors;
     private final int[] chosen;
-    private final double target;
+    private final Budget target;
 
-    private BudgetPlan(List<Tensor> tensors, int[] chosen, double target) {
+    private BudgetPlan(List<Tensor> tensors, int[] chosen, Budget target) {
         this.tensors = tensors;
         this.chosen = chosen;
         this.target = target;
     }
 
-    /** Chooses an option per tensor (in the given order) so that the summed KLD is at most {@code target}. */
-    public static BudgetPlan choose(List<Tensor> tensors, double target) {
+    /** Chooses an option per tensor (in the given order) so that the summed cost is within {@code target}. */
+    public static BudgetPlan choose(List<Tensor> tensors, Budget target) {
         List<Tensor> ts = List.copyOf(tensors);
         int[] chosen = new int[ts.size()];
-        double total = new BudgetPlan(ts, chosen, target).smallestKld();
-        while (total > target) {
+        double total = new BudgetPlan(ts, chosen, target).sum(0);
+        while (total > target.additiveTarget()) {
             int best = -1;
             double bestRate = Double.NEGATIVE_INFINITY;
             for (int i = 0; i < ts.size(); i++) {
@@ -57,7 +58,7 @@ public final class BudgetPlan {
                 if (chosen[i] + 1 < o.size()) {
                     Option now = o.get(chosen[i]);
                     Option next = o.get(chosen[i] + 1);
-                    double rate = (now.kld() - next.kld()) / Math.max(1, next.bytes() - now.bytes());
+                    double rate = (now.cost() - next.cost()) / Math.max(1, next.bytes() - now.bytes());
                     if (rate > bestRate) {
                         bestRate = rate;
                         best = i;
@@ -68,7 +69,7 @@ public final class BudgetPlan {
                 break;
             }
             List<Option> o = ts.get(best).options();
-            total += o.get(chosen[best] + 1).kld() - o.get(chosen[best]).kld();
+            total += o.get(chosen[best] + 1).cost() - o.get(chosen[best]).cost();
             chosen[best]++;
         }
         return new BudgetPlan(ts, chosen, target);
@@ -83,20 +84,25 @@ public final class BudgetPlan {
         return tensors.get(i).options().get(chosen[i]);
     }
 
-    /** The summed sensitivity of the choices: the plan's estimate of the model's mean KLD. */
-    public double estimatedKld() {
-        double total = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            total += choice(i).kld();
-        }
-        return total;
+    public Budget budget() {
+        return target;
+    }
+
+    /** The summed costs of the choices in the budget's own unit: the plan's estimate of the model's mean KLD or perplexity increase. */
+    public double estimated() {
+        return target.fromAdditive(sum(-1));
     }
 
     /** The estimate with every tensor at its smallest option. */
-    public double smallestKld() {
+    public double smallest() {
+        return target.fromAdditive(sum(0));
+    }
+
+    /** Summed additive costs: of the choices ({@code option} -1), or with every tensor at {@code option} 0. */
+    private double sum(int option) {
         double total = 0;
-        for (Tensor t : tensors) {
-            total += t.options().get(0).kld();
+        for (int i = 0; i < tensors.size(); i++) {
+            total += option < 0 ? choice(i).cost() : tensors.get(i).options().get(option).cost();
         }
         return total;
     }
@@ -126,9 +132,9 @@ public final class BudgetPlan {
      */
     public byte[] recipeJson(Recipe base, String baseName) {
         ObjectNode root = Json.object();
-        root.put("description", String.format(Locale.ROOT, "nibble plan from recipe %s: target mean KLD %s, estimated %.6g "
-                + "(sum of per-tensor sensitivities on calibration data); %d tensors at 4 bits, %d at 8, %d kept",
-                baseName, target, estimatedKld(), count(4), count(8), count(0)));
+        root.put("description", String.format(Locale.ROOT, "nibble plan from recipe %s: target %s %s, estimated %.6g "
+                + "(sum of per-tensor costs on calibration data); %d tensors at 4 bits, %d at 8, %d kept",
+                baseName, target.metric().label(), target.target(), estimated(), count(4), count(8), count(0)));
         root.put("keep_1d", base.keep1d());
         root.set("default", SchemeJson.write(base.defaultScheme()));
         if (!base.gptq().equals(Gptq.Options.DEFAULT)) {

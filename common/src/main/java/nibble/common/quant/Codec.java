@@ -20,6 +20,18 @@ interface Codec {
     QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip);
 
     /**
+     * The definition with the MSE search's squared errors weighted by {@code w} (one non-negative
+     * weight per element, or null for none): {@code sum w[i]·(x[i] - x'[i])²}.
+     */
+    QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w);
+
+    /**
+     * The same bytes as the weighted {@link #quantizeReference(String, long, float[], RowLayout, Clip,
+     * double[])}, fast, in scalar Java. There is no weighted Vector API path: weighted rows take this one.
+     */
+    QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w);
+
+    /**
      * The same bytes as {@link #quantizeReference}, with the Vector API. Only call when {@link
      * VectorSupport#enabled()}: it loads classes of {@code jdk.incubator.vector}.
      */

@@ -63,7 +63,7 @@ public final class Quantizer {
         }
         requireClip(tensor, row, scheme, clip);
         requireImportance(tensor, row, values, importance);
-        return UniformCodec.INSTANCE.quantizeScalar(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
+        return codec(scheme).quantizeScalar(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
     }
 
     /** The reference implementation of {@link #quantize(String, long, float[], Scheme, Clip, double[])}. */
@@ -74,7 +74,7 @@ public final class Quantizer {
         }
         requireClip(tensor, row, scheme, clip);
         requireImportance(tensor, row, values, importance);
-        return UniformCodec.INSTANCE.quantizeReference(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
+        return codec(scheme).quantizeReference(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
     }
 
     private static void requireImportance(String tensor, long row, float[] values, double[] w) {

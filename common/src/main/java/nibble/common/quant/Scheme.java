@@ -14,7 +14,7 @@ import nibble.common.InvalidInputException;
  * and 0 otherwise; {@code percentile} (e.g. 99.9) only means something with
  * {@link RangeMethod#PERCENTILE}, where it tells the driver which |w| percentile to pass as the clip,
  * and is 0 otherwise. {@code importance} ({@link Importance}) weighs the MSE search's squared errors
- * by the input channels' activation statistics (only with range mse and the uniform codebook), or
+ * by the input channels' activation statistics (only with range mse; any codebook), or
  * quantizes with GPTQ against the layer input's Hessian ({@link Importance#HESSIAN}).
  */
 public record Scheme(int bits, boolean symmetric, Granularity granularity, int groupSize, Codebook codebook,
@@ -24,8 +24,8 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
         if (importance == null) {
             importance = Importance.NONE;
         }
-        if (importance == Importance.ACTIVATIONS && (range != RangeMethod.MSE || codebook != Codebook.UNIFORM)) {
-            throw new InvalidInputException("importance activations needs range mse and codebook uniform");
+        if (importance == Importance.ACTIVATIONS && range != RangeMethod.MSE) {
+            throw new InvalidInputException("importance activations needs range mse");
         }
         if (importance == Importance.HESSIAN && (range == RangeMethod.PERCENTILE || codebook != Codebook.UNIFORM
                 || granularity == Granularity.TENSOR)) {

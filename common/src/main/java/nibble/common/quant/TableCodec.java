@@ -109,6 +109,11 @@ final class TableCodec implements Codec {
 
     @Override
     public QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return quantizeReference(tensor, row, x, layout, clip, null);
+    }
+
+    @Override
+    public QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Quantizer.requireFinite(tensor, row, x);
         Scheme s = layout.scheme();
         int[] codes = new int[x.length];
@@ -124,11 +129,11 @@ final class TableCodec implements Codec {
                 throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, s.scaleFormat());
             }
             if (s.range() == RangeMethod.MSE) {
-                double best = referenceError(x, from, to, scale);
+                double best = referenceError(x, w, from, to, scale);
                 for (int k = 1; k <= 25; k++) {
                     float r = (50 - k) / 50f;
                     float cScale = s.scaleFormat().round(Math.max(Math.abs(lo * r), Math.abs(hi * r)));
-                    double e = referenceError(x, from, to, cScale);
+                    double e = referenceError(x, w, from, to, cScale);
                     if (e < best) {
                         best = e;
                         scale = cScale;
@@ -154,12 +159,13 @@ final class TableCodec implements Codec {
         }
     }
 
-    private double referenceError(float[] x, int from, int to, float scale) {
+    /** Squared reconstruction error of a group under one candidate scale, each term times {@code w[i]} when given. */
+    private double referenceError(float[] x, double[] w, int from, int to, float scale) {
         float inv = ReferenceGroup.inverse(scale);
         double err = 0;
         for (int i = from; i < to; i++) {
             double d = (double) x[i] - values[nearestReference(x[i] * inv)] * scale;
-            err += d * d;
+            err += w == null ? d * d : w[i] * d * d;
         }
         return err;
     }
@@ -193,6 +199,11 @@ final class TableCodec implements Codec {
 
     @Override
     public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return quantizeScalar(tensor, row, x, layout, clip, null);
+    }
+
+    @Override
+    public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Scheme s = layout.scheme();
         ScaleFormat fmt = s.scaleFormat();
         boolean tensorRange = s.granularity() == Granularity.TENSOR;
@@ -233,11 +244,11 @@ final class TableCodec implements Codec {
                 throw Quantizer.scaleOverflow(tensor, row, g, lo, hi, fmt);
             }
             if (mse) {
-                double best = error(x, from, to, scale);
+                double best = error(x, w, from, to, scale);
                 for (int k = 1; k < Quantizer.CLIP_RATIOS.length; k++) {
                     float r = Quantizer.CLIP_RATIOS[k];
                     float cScale = fmt.round(Math.max(-(lo * r), hi * r));
-                    double e = error(x, from, to, cScale);
+                    double e = error(x, w, from, to, cScale);
                     if (e < best) {
                         best = e;
                         scale = cScale;
@@ -269,12 +280,17 @@ final class TableCodec implements Codec {
     }
 
     double error(float[] x, int from, int to, float scale) {
+        return error(x, null, from, to, scale);
+    }
+
+    /** {@link #error(float[], int, int, float)}, each squared error times {@code w[i]} when {@code w} is not null. */
+    double error(float[] x, double[] w, int from, int to, float scale) {
         float inv = inverse(scale);
         float[] t = values;
         double err = 0;
         for (int i = from; i < to; i++) {
             double d = (double) x[i] - t[nearest(x[i] * inv)] * scale;
-            err += d * d;
+            err += w == null ? d * d : w[i] * d * d;
         }
         return err;
     }

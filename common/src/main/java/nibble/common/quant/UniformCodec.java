@@ -34,11 +34,8 @@ final class UniformCodec implements Codec {
         return quantizeReference(tensor, row, x, layout, clip, null);
     }
 
-    /**
-     * The definition, with the MSE search's squared errors weighted by {@code w} (one non-negative
-     * weight per element, or null for none): {@code sum w[i]·(x[i] - x'[i])²}.
-     */
-    QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
+    @Override
+    public QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Quantizer.requireFinite(tensor, row, x);
         Scheme s = layout.scheme();
         int qmin = s.symmetric() ? -(1 << (s.bits() - 1)) : 0;
@@ -143,12 +140,8 @@ final class UniformCodec implements Codec {
         return quantizeScalar(tensor, row, x, layout, clip, null);
     }
 
-    /**
-     * The scalar fast path with the MSE search's squared errors weighted by {@code w} (null for none):
-     * the same bytes as {@link #quantizeReference(String, long, float[], RowLayout, Clip, double[])}.
-     * The Vector API path has no weighted form; weighted rows always take this one.
-     */
-    QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
+    @Override
+    public QuantizedRow quantizeScalar(String tensor, long row, float[] x, RowLayout layout, Clip clip, double[] w) {
         Scheme s = layout.scheme();
         int qmin = s.qmin();
         int qmax = s.qmax();

@@ -17,7 +17,10 @@ class ImportanceSearchTest {
             Scheme.group(4, false, 32).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
             Scheme.group(8, true, 32).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
             Scheme.group(4, true, 20).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
-            Scheme.channel(4, true).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS));
+            Scheme.channel(4, true).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
+            Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
+            Scheme.group(4, true, 20).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS),
+            Scheme.group(4, true, 32).withCodebook(Codebook.LOG2).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS));
 
     /** Weights like mean x² of real activations: log-normal over channels, a few outlier channels, some zeros. */
     private static double[] importance(SplittableRandom r, int n) {
@@ -110,7 +113,7 @@ class ImportanceSearchTest {
         assertThrows(InvalidInputException.class, () -> Quantizer.quantize("t", 3, x, s, null, nan));
         assertThrows(InvalidInputException.class, () -> Scheme.group(4, true, 32).withImportance(Importance.ACTIVATIONS));
         assertThrows(InvalidInputException.class,
-                () -> Scheme.group(4, true, 32).withRange(RangeMethod.MSE).withCodebook(Codebook.NF4).withImportance(Importance.ACTIVATIONS));
+                () -> Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withImportance(Importance.ACTIVATIONS));
     }
 
     @Test
@@ -128,6 +131,14 @@ class ImportanceSearchTest {
         e = assertThrows(InvalidInputException.class, () -> Recipe.parse(
                 "{\"default\": {\"bits\": 4, \"group_size\": 32, \"range\": \"mse\", \"importance\": \"weights\"}}", "r.json"));
         assertTrue(e.getMessage().contains("unknown importance 'weights'"), e.getMessage());
+    }
+
+    @Test
+    void nf4RecipeSpellsIt() {
+        Recipe r = Recipe.load("nf4-g64-imatrix");
+        Scheme s = Scheme.group(4, true, 64).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE).withImportance(Importance.ACTIVATIONS);
+        assertEquals(s, r.defaultScheme());
+        assertEquals(s, SchemeJson.read(SchemeJson.write(s), "manifest"));
     }
 
     private static double weightedError(float[] x, float[] y, double[] w, int from, int to) {

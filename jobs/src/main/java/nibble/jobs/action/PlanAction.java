@@ -21,6 +21,7 @@ import nibble.common.eval.Sensitivity;
 import nibble.common.model.LlamaConfig;
 import nibble.common.model.LlamaModel;
 import nibble.common.model.LlamaWeights;
+import nibble.common.quant.Budget;
 import nibble.common.quant.BudgetPlan;
 import nibble.common.quant.Granularity;
 import nibble.common.quant.Importance;
@@ -40,8 +41,9 @@ import nibble.jobs.table.TensorTable;
 /**
  * {@code nibble plan}: an accuracy budget turned into a recipe. Each of the model's matrices is
  * quantized alone with each smaller-than-kept option (the base recipe's scheme, int8 g32) and the
- * model's mean KLD on the calibration sequences measured; the measurements, one per (tensor,
- * option), are spread over Spark tasks, each task loading the table once. {@link BudgetPlan} then
+ * model measured on the calibration sequences; the measurements, one per (tensor,
+ * option), are spread over Spark tasks, each task loading the table once; each gives the option's
+ * cost in the budget's unit (mean KLD or mean NLL increase, {@link Budget}). {@link BudgetPlan} then
  * chooses, and the recipe is written as one file. A measurement does not depend on the task it ran
  * in, so the recipe is the same for any number of partitions. Schemes whose search is weighted by
  * activation statistics are measured unweighted (their error is at most that) and written as the
@@ -79,7 +81,7 @@ public final class PlanAction {
         Task task = new Task(args.input(), new SerializableConf(conf), new ArrayList<>(seqs.tokens()));
         List<Measured> measured = work.isEmpty() ? List.of() : JobDescription.run(spark, "per-tensor sensitivity",
                 () -> jsc.parallelize(work, partitions).mapPartitions(task::run).collect());
-        BudgetPlan plan = BudgetPlan.choose(tensors(m, ladders, measured), args.targetKld());
+        BudgetPlan plan = BudgetPlan.choose(tensors(m, ladders, measured, args.budget()), args.budget());
         try (FileCommitter out = FileCommitter.begin(args.output(), args.overwrite(), conf,
                 PathOverlap.table("--input", args.input()))) {
             try (OutputStream os = out.create()) {
@@ -109,10 +111,11 @@ public final class PlanAction {
         return out;
     }
 
-    private static List<BudgetPlan.Tensor> tensors(Manifest m, Map<String, List<Treatment>> ladders, List<Measured> measured) {
-        Map<String, Double> kld = new HashMap<>();
+    private static List<BudgetPlan.Tensor> tensors(Manifest m, Map<String, List<Treatment>> ladders, List<Measured> measured,
+                                                   Budget budget) {
+        Map<String, Double> cost = new HashMap<>();
         for (Measured x : measured) {
-            kld.put(x.tensor() + "#" + x.option(), x.kld());
+            cost.put(x.tensor() + "#" + x.option(), budget.cost(x.cost().kld(), x.cost().nllIncrease()));
         }
         List<BudgetPlan.Tensor> out = new ArrayList<>();
         for (TensorInfo t : m.tensorInfos()) {
@@ -124,7 +127,7 @@ public final class PlanAction {
             for (int o = 0; o < ladder.size(); o++) {
                 Treatment tr = ladder.get(o);
                 long bytes = tr instanceof Scheme s ? t.rows() * RowLayout.of(s, Math.toIntExact(t.rowLength())).storedBytes() : t.byteLength();
-                options.add(new BudgetPlan.Option(tr, bytes, tr.isKeep() ? 0 : kld.get(t.name() + "#" + o)));
+                options.add(new BudgetPlan.Option(tr, bytes, tr.isKeep() ? 0 : cost.get(t.name() + "#" + o)));
             }
             options.sort(Comparator.comparingLong(BudgetPlan.Option::bytes));
             out.add(new BudgetPlan.Tensor(t.name(), options));
@@ -150,7 +153,7 @@ public final class PlanAction {
     }
 
     /** A measurement made. */
-    record Measured(String tensor, int option, double kld) implements Serializable {
+    record Measured(String tensor, int option, Sensitivity.Cost cost) implements Serializable {
     }
 
     /** The per-partition work: load the table once, score the original, then each item. */
@@ -178,7 +181,7 @@ public final class PlanAction {
                 int cols = Math.toIntExact(info.rowLength());
                 float[] q = Sensitivity.roundTrip(it.tensor(), source.vector(it.tensor(), rows * cols), rows, cols, it.scheme());
                 LlamaModel model = new LlamaModel(c, weights.replacing(it.tensor(), q, c));
-                out.add(new Measured(it.tensor(), it.option(), Sensitivity.meanKld(model, sequences, reference)));
+                out.add(new Measured(it.tensor(), it.option(), Sensitivity.measure(model, sequences, reference)));
             }
             return out.iterator();
         }

@@ -1,19 +1,20 @@
 package nibble.jobs.action;
 
 import java.util.Objects;
+import nibble.common.quant.Budget;
 import nibble.common.quant.Recipe;
 import nibble.jobs.cli.UsageException;
 import nibble.jobs.io.Uris;
 
 /**
- * What {@link PlanAction} plans: a recipe for {@code input} whose summed per-tensor sensitivity on
- * the calibration data stays within {@code targetKld}.
+ * What {@link PlanAction} plans: a recipe for {@code input} whose summed per-tensor costs on the
+ * calibration data stay within {@code budget}.
  *
  * @param input the dense tensor table
  * @param output the recipe file to write
  * @param recipeName the base recipe (its 4-bit schemes are the smallest options)
  * @param recipe the base recipe, loaded
- * @param targetKld the budget: the model's mean KLD against the original
+ * @param budget the model's mean KLD against the original, or its perplexity increase, not to exceed
  * @param data calibration token sequences, or null; excludes {@code text}
  * @param text calibration text, or null
  * @param ctx tokens per text chunk
@@ -21,7 +22,7 @@ import nibble.jobs.io.Uris;
  * @param partitions Spark partitions for the measurements (0: four per core)
  * @param overwrite replace a file already at {@code output}
  */
-public record PlanArgs(String input, String output, String recipeName, Recipe recipe, double targetKld, String data, String text,
+public record PlanArgs(String input, String output, String recipeName, Recipe recipe, Budget budget, String data, String text,
                        int ctx, int chunks, int partitions, boolean overwrite) {
 
     public PlanArgs {
@@ -32,8 +33,9 @@ public record PlanArgs(String input, String output, String recipeName, Recipe re
         Uris.requireNoCredentials("--output", output);
         Uris.requireNoCredentials("--data", data);
         Uris.requireNoCredentials("--text", text);
-        if (!(targetKld > 0) || Double.isInfinite(targetKld)) {
-            throw new UsageException("--target-kld must be a positive number");
+        Objects.requireNonNull(budget, "budget");
+        if (!(budget.target() > 0)) {
+            throw new UsageException("--" + budget.metric().flag() + " must be a positive number");
         }
         if ((data == null) == (text == null)) {
             throw new UsageException("give calibration data with exactly one of --data and --text");
