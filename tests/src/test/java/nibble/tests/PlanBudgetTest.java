@@ -27,6 +27,8 @@ class PlanBudgetTest {
     static Path tmp;
     static Path table;
     static Path data;
+    /** More calibration sequences for the perplexity budget: NLL increases are noisier than KLDs. */
+    static Path wideData;
 
     @BeforeAll
     static void setUp() {
@@ -37,6 +39,9 @@ class PlanBudgetTest {
         }
         table = tmp.resolve("table");
         assertEquals(0, TestSpark.nibble("shard", "--input", model.toString(), "--output", table.toString()).code());
+        wideData = tmp.resolve("calibration-32");
+        assertEquals(0, TestSpark.nibble("sample", "--model", table.toString(), "--output", wideData.toString(),
+                "--sequences", "32", "--sequence-length", "64", "--seed", "20261208").code());
         data = tmp.resolve("calibration");
         assertEquals(0, TestSpark.nibble("sample", "--model", table.toString(), "--output", data.toString(),
                 "--sequences", "8", "--sequence-length", "64", "--seed", "20261207").code());
@@ -48,7 +53,8 @@ class PlanBudgetTest {
 
     private static Path plan(String name, String partitions, String flag, String target) {
         Path recipe = tmp.resolve(name + ".json");
-        TestSpark.Run r = TestSpark.nibble("plan", "--input", table.toString(), "--output", recipe.toString(), "--data", data.toString(),
+        Path calibration = flag.equals("--target-kld") ? data : wideData;
+        TestSpark.Run r = TestSpark.nibble("plan", "--input", table.toString(), "--output", recipe.toString(), "--data", calibration.toString(),
                 flag, target, "--partitions", partitions);
         assertEquals(0, r.code(), r.err());
         System.out.println(r.out());

@@ -17,7 +17,7 @@ public final class Sensitivity {
     }
 
     /** A measurement: mean KL(original ‖ model), and mean NLL(model) − NLL(original) of the next token. */
-    public record Cost(double kld, double nllIncrease) {
+    public record Cost(double kld, double nllIncrease) implements java.io.Serializable {
     }
 
     /** Measures {@code model} on {@code sequences}; {@code reference} holds the original model's logits for them. */

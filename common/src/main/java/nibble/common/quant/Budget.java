@@ -8,8 +8,10 @@ import java.util.Locale;
  * --target-ppl-increase}, 0.05 = 5%, the unit of {@code evaluate --max-ppl-increase}). A plan sums
  * per-tensor costs, so each metric has an additive form: KLD itself, and for perplexity the mean
  * next-token NLL increase, since {@code ln(ppl'/ppl)} is the NLL increase and NLL increases add to
- * first order. A tensor whose quantization happens to lower the NLL on calibration data costs 0:
- * the plan never counts on luck.
+ * first order. A perplexity cost is never taken below the option's KLD: on text drawn from the
+ * original model the expected NLL increase is exactly the KLD, and a measured increase below it (or
+ * below 0) on a few thousand calibration tokens is mostly sampling noise, whose per-token spread is
+ * far wider than the KLD's. The plan never counts on luck.
  */
 public record Budget(Metric metric, double target) {
 
@@ -54,7 +56,7 @@ public record Budget(Metric metric, double target) {
 
     /** One tensor option's additive cost from what was measured with it alone: its mean KLD and its mean NLL increase. */
     public double cost(double kld, double nllIncrease) {
-        return metric == Metric.KLD ? kld : Math.max(0, nllIncrease);
+        return metric == Metric.KLD ? kld : Math.max(kld, nllIncrease);
     }
 
     @Override
