@@ -252,15 +252,17 @@ class CalibrateActivationsTest {
         Assumptions.assumeTrue(table != null, "stories260K is absent");
         Path weightsOnly = tmp.resolve("stats-weights");
         assertEquals(0, TestSpark.nibble("calibrate", "--input", table.toString(), "--output", weightsOnly.toString()).code());
-        for (Path stats : List.of(weightsOnly, tmp.resolve("no-stats"))) {
-            Path out = tmp.resolve("q-refused");
-            TestSpark.Run r = TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
-                    "--recipe", "int4-g32-imatrix", "--stats", stats.toString());
-            assertEquals(3, r.code(), r.err());
-            List<String> lines = r.err().lines().filter(l -> l.startsWith("nibble ")).toList();
-            assertEquals(1, lines.size(), r.err());
-            assertTrue(lines.get(0).contains("needs activation statistics of " + table), lines.get(0));
-            assertFalse(Files.exists(out));
+        for (String recipe : List.of("int4-g32-imatrix", "int4-g32-awq")) {
+            for (Path stats : List.of(weightsOnly, tmp.resolve("no-stats"))) {
+                Path out = tmp.resolve("q-refused");
+                TestSpark.Run r = TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
+                        "--recipe", recipe, "--stats", stats.toString());
+                assertEquals(3, r.code(), r.err());
+                List<String> lines = r.err().lines().filter(l -> l.startsWith("nibble ")).toList();
+                assertEquals(1, lines.size(), r.err());
+                assertTrue(lines.get(0).contains("recipe '" + recipe + "' needs activation statistics of " + table), lines.get(0));
+                assertFalse(Files.exists(out));
+            }
         }
     }
 
