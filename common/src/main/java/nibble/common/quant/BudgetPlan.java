@@ -128,7 +128,9 @@ public final class BudgetPlan {
 
     /**
      * The plan as recipe JSON: one override per planned tensor (its exact name), then the base
-     * recipe's overrides, default and GPTQ settings for everything else.
+     * recipe's overrides, default and GPTQ settings for everything else; its AWQ settings too (the
+     * per-tensor sensitivities are measured without AWQ's scaling, and a scale group with a tensor
+     * the plan moved to 8 bits or kept is not scaled).
      */
     public byte[] recipeJson(Recipe base, String baseName) {
         ObjectNode root = Json.object();
@@ -139,6 +141,9 @@ public final class BudgetPlan {
         root.set("default", SchemeJson.write(base.defaultScheme()));
         if (!base.gptq().equals(Gptq.Options.DEFAULT)) {
             root.putObject("gptq").put("damp", base.gptq().damp()).put("act_order", base.gptq().actOrder());
+        }
+        if (base.awq() != null) {
+            root.putObject("awq").put("grid", base.awq().grid());
         }
         ArrayNode overrides = root.putArray("overrides");
         for (int i = 0; i < tensors.size(); i++) {

@@ -54,13 +54,14 @@ public final class Recipe {
 
     /** Names of the recipes shipped in conf/recipes and the jar. */
     public static final List<String> BUILT_IN = List.of("int4-g32", "int4-g128", "int4-g32-mse", "int4-g32-imatrix", "nf4-g64",
-            "nf4-g64-imatrix", "int8-channel", "int4-g32-gptq");
+            "nf4-g64-imatrix", "int8-channel", "int4-g32-gptq", "int4-g32-awq");
 
     /** One override: a regex on the tensor name and what to do on a match. */
     public record Rule(Pattern match, Treatment treatment) {
     }
 
-    private static final Set<String> TOP_KEYS = Set.of("description", "keep_1d", "default", "overrides", "gptq");
+    private static final Set<String> TOP_KEYS = Set.of("description", "keep_1d", "default", "overrides", "gptq", "awq");
+    private static final Set<String> AWQ_KEYS = Set.of("grid");
     private static final Set<String> GPTQ_KEYS = Set.of("damp", "act_order");
     private static final Set<String> SCHEME_KEYS = Set.of("bits", "symmetric", "granularity", "group_size", "codebook", "range",
             "percentile", "scale_dtype", "importance");
@@ -71,9 +72,12 @@ public final class Recipe {
     private final Scheme defaultScheme;
     private final List<Rule> overrides;
     private final Gptq.Options gptq;
+    private final Awq.Options awq;
 
-    private Recipe(String source, String description, boolean keep1d, Scheme defaultScheme, List<Rule> overrides, Gptq.Options gptq) {
+    private Recipe(String source, String description, boolean keep1d, Scheme defaultScheme, List<Rule> overrides, Gptq.Options gptq,
+                   Awq.Options awq) {
         this.gptq = gptq;
+        this.awq = awq;
         this.source = source;
         this.description = description;
         this.keep1d = keep1d;
@@ -104,6 +108,14 @@ public final class Recipe {
     /** GPTQ's settings for schemes with {@code "importance": "hessian"} ({@link Gptq.Options#DEFAULT} unless the recipe sets them). */
     public Gptq.Options gptq() {
         return gptq;
+    }
+
+    /**
+     * AWQ's settings when the recipe has an {@code "awq"} object, else null: then every scale group of
+     * matrices whose scheme has {@code "importance": "activations"} is scaled ({@link Awq}, {@link AwqFolds}).
+     */
+    public Awq.Options awq() {
+        return awq;
     }
 
     /**
@@ -184,7 +196,18 @@ public final class Recipe {
                 throw error(fileName, g, e.getMessage());
             }
         }
-        return new Recipe(fileName, description, keep1d, defaultScheme, rules, gptq);
+        Awq.Options awq = null;
+        if (top.containsKey("awq")) {
+            JsonTree.Node a = top.get("awq");
+            Map<String, JsonTree.Node> o = a.object(fileName, "awq");
+            checkKeys(o, AWQ_KEYS, fileName, "awq");
+            try {
+                awq = o.containsKey("grid") ? new Awq.Options(o.get("grid").integer(fileName, "grid")) : Awq.Options.DEFAULT;
+            } catch (InvalidInputException e) {
+                throw error(fileName, a, e.getMessage());
+            }
+        }
+        return new Recipe(fileName, description, keep1d, defaultScheme, rules, gptq, awq);
     }
 
     private static Rule rule(JsonTree.Node node, String file) {

@@ -78,6 +78,11 @@ public final class QuantizeAction {
         if (needs(treatments, s -> s.importance() == Importance.ACTIVATIONS)) {
             importance = importance(spark, args, in, treatments);
         }
+        AwqScales.Plan awq = null;
+        if (args.recipe().awq() != null) {
+            awq = AwqScales.plan(spark, rows, input, in.architecture(), treatments, args.recipe().awq(), args.stats(), importance);
+            importance = awq.importance();
+        }
         RowQuantizer.Hessians hessians = RowQuantizer.Hessians.NONE;
         if (needs(treatments, s -> s.importance() == Importance.HESSIAN)) {
             hessians = new RowQuantizer.Hessians(args.stats(), hessians(args, conf, in, treatments), args.recipe().gptq(),
@@ -93,7 +98,8 @@ public final class QuantizeAction {
             spark.sparkContext().register(errors, "quantization error");
             InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
             spark.sparkContext().register(read, "input checksums");
-            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians);
+            RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians,
+                    awq != null ? awq.folds() : new HashMap<>());
             JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
                     e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
@@ -116,6 +122,9 @@ public final class QuantizeAction {
             source.put("recipe", args.recipeName());
             source.put("recipe_text", args.recipe().source());
             source.put("origin", in.source());
+            if (awq != null) {
+                source.put("awq", awq.record());
+            }
             Manifest m = committer.commit(plans, files -> new Manifest(Manifest.Kind.QUANTIZED, source, in.architecture(), entries, files));
             return new QuantizeResult(args, in, m, System.nanoTime() - started);
         }

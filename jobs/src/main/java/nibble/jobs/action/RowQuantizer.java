@@ -12,6 +12,7 @@ import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
 import nibble.common.Floats;
 import nibble.common.InvalidInputException;
+import nibble.common.quant.AwqFolds;
 import nibble.common.quant.Clip;
 import nibble.common.quant.Gptq;
 import nibble.common.quant.Importance;
@@ -43,6 +44,7 @@ final class RowQuantizer implements Serializable {
     private final HashMap<String, double[]> importance;
     private final String input;
     private final Hessians hessians;
+    private final HashMap<String, AwqFolds.TensorFold> folds;
 
     /**
      * Where GPTQ rows find their layer's Hessian: the statistics folder, each tensor's input (file
@@ -65,6 +67,16 @@ final class RowQuantizer implements Serializable {
     /** With the Hessians that schemes of importance {@code hessian} (GPTQ) need. */
     RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
                  String input, Hessians hessians) {
+        this(treatments, tensorClips, importance, input, hessians, new HashMap<>());
+    }
+
+    /**
+     * With AWQ's folds ({@link AwqScales}): a tensor listed there has each row changed by its fold
+     * before it is quantized, or, when the recipe keeps it (a norm), before it is stored in its dtype.
+     */
+    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
+                 String input, Hessians hessians, HashMap<String, AwqFolds.TensorFold> folds) {
+        this.folds = folds;
         this.hessians = hessians;
         this.input = input;
         this.treatments = treatments;
@@ -154,7 +166,8 @@ final class RowQuantizer implements Serializable {
         } catch (InvalidInputException e) {
             throw new InvalidInputException(input + ": " + e.getMessage(), e);
         }
-        return values;
+        AwqFolds.TensorFold fold = folds.get(tensor);
+        return fold == null ? values : fold.apply(row, values);
     }
 
     /** The row's quantized-table row and its reconstruction error (none for kept tensors). */
@@ -168,6 +181,9 @@ final class RowQuantizer implements Serializable {
             throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
         }
         if (t.isKeep()) {
+            if (folds.containsKey(tensor)) {
+                data = Floats.encode(finiteValues(tensor, row, r), DType.parse(dtype, tensor));
+            }
             return new RowError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
         }
         Scheme scheme = (Scheme) t;
