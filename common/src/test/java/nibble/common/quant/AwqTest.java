@@ -179,7 +179,7 @@ class AwqTest {
         assertEquals(Importance.ACTIVATIONS, ((Scheme) r.schemeFor("model.layers.0.mlp.down_proj.weight", new long[] {64, 96})).importance());
         assertEquals(null, Recipe.load("int4-g32-imatrix").awq());
         // a plan from the AWQ recipe keeps its AWQ settings
-        BudgetPlan plan = BudgetPlan.choose(java.util.List.of(), 0.1);
+        BudgetPlan plan = BudgetPlan.choose(java.util.List.of(), new Budget(Budget.Metric.KLD, 0.1));
         assertEquals(20, Recipe.parse(new String(plan.recipeJson(r, "int4-g32-awq"), java.nio.charset.StandardCharsets.UTF_8),
                 "plan.json").awq().grid());
         nibble.common.InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(nibble.common.InvalidInputException.class,
