@@ -10,6 +10,7 @@ import java.util.HashMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
+import nibble.common.FiniteRows;
 import nibble.common.Floats;
 import nibble.common.InvalidInputException;
 import nibble.common.quant.Clip;
@@ -168,6 +169,7 @@ final class RowQuantizer implements Serializable {
             throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
         }
         if (t.isKeep()) {
+            FiniteRows.require(input, tensor, row, data, DType.parse(dtype, input + ": tensor '" + tensor + "'"), FiniteRows.KEEP_HINT);
             return new RowError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
         }
         Scheme scheme = (Scheme) t;
