@@ -42,7 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@code nibble_quantize} run with the right conf); quantized and in-flight versions are not;</li>
  *   <li>{@code nibble_quantize} against the S3Proxy registry of the S3 tests ({@code s3a://} paths,
  *       publish through the Amazon provider): the same output, {@code _PUBLISHED} on S3, no secret in
- *       any log.</li>
+ *       any log;</li>
+ *   <li>{@code nibble_quantize} with {@code spark_default} pointing at a standalone cluster (Master and
+ *       2 Workers, started once in that case): every task succeeds, the same output.</li>
  * </ul>
  * Skips with a printed reason when {@code .venv} has no Airflow or the shaded jar is absent; fails
  * under CI.
@@ -370,6 +372,69 @@ class AirflowDagTest {
         }
         assertTrue(jars.stream().anyMatch(j -> j.contains("hadoop-aws")), "hadoop-aws on the test classpath: " + jars);
         return jars;
+    }
+
+    // ---- standalone cluster --------------------------------------------------------------------
+
+    /**
+     * {@code nibble_quantize} with {@code spark_default} pointing at a standalone cluster (Master and
+     * 2 Workers on loopback, started as StandaloneClusterTest starts them): the 4 spark-submits run
+     * their executors on the Workers; every task succeeds and the output equals the local pipeline's.
+     * {@code spark_default} is set back to {@code local[2]} afterwards.
+     */
+    @Test
+    @Order(5)
+    void quantizeDagOnAStandaloneCluster() throws Exception {
+        Path ref = pipelineReference();
+        long t0 = System.nanoTime();
+        try (StandaloneCluster cluster = new StandaloneCluster(work.resolve("cluster"), 2)) {
+            System.out.printf("AirflowDagTest: standalone cluster %s up in %.1f s%n", cluster.url(), (System.nanoTime() - t0) / 1e9);
+            Path conf = Files.createDirectories(work.resolve("spark-conf-cluster"));
+            List<String> lines = new ArrayList<>(Files.readAllLines(work.resolve("spark-conf/spark-defaults.conf")));
+            List<String> submit = cluster.submitConf();
+            for (int i = 0; i < submit.size(); i += 2) {
+                if (submit.get(i).equals("--conf")) {
+                    String kv = submit.get(i + 1);
+                    int eq = kv.indexOf('=');
+                    lines.add(kv.substring(0, eq) + " " + kv.substring(eq + 1));
+                }
+            }
+            Files.write(conf.resolve("spark-defaults.conf"), lines);
+            Files.copy(work.resolve("spark-conf/log4j2.properties"), conf.resolve("log4j2.properties"));
+            airflow("conn-cluster-1", 120, "connections", "delete", "spark_default");
+            airflow("conn-cluster-2", 120, "connections", "add", "spark_default", "--conn-type", "spark",
+                    "--conn-host", "spark://127.0.0.1", "--conn-port", String.valueOf(cluster.port));
+            try {
+                Path out = work.resolve("cluster-out");
+                String c = "{\"model_uri\": \"file://" + registry.resolve("stories") + "\", \"version\": \"v1\", "
+                        + "\"output_uri\": \"file://" + out + "\", " + RUN_ARGS + "}";
+                long t1 = System.nanoTime();
+                Result r = airflowWith(Map.of("SPARK_CONF_DIR", conf.toString()), "dag-cluster", DAG_TIMEOUT_S,
+                        "dags", "test", "nibble_quantize", "-c", c);
+                System.out.printf("AirflowDagTest: nibble_quantize on the standalone cluster in %.1f s%n", (System.nanoTime() - t1) / 1e9);
+                assertEquals(0, r.code(), r.tail());
+                JsonNode run = lastRun("nibble_quantize");
+                assertEquals("success", run.get("state").asText(), r.tail());
+                for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
+                    assertEquals("success", run.get("tasks").get(task).get("state").asText(), task);
+                    assertEquals(1, run.get("tasks").get(task).get("try_number").asInt(), task + " ran once");
+                }
+                for (String job : List.of("ShardJob", "CalibrateJob", "QuantizeJob", "EvaluateJob")) {
+                    assertTrue(r.output().lines().anyMatch(l -> l.contains("spark-submit --master " + cluster.url())
+                            && l.contains("--class nibble.jobs." + job)), "spark-submit of " + job + " to the cluster:\n" + r.tail());
+                }
+                // the Master ran one application per job, and they finished
+                String master = cluster.logText("master");
+                assertEquals(4, master.lines().filter(l -> l.contains("Registered app nibble ")).count(), StandaloneCluster.tail(master));
+                assertTrue(Files.isRegularFile(out.resolve("_PUBLISHED")), "_PUBLISHED written");
+                int compared = assertSameOutput(ref, out);
+                assertTrue(compared >= 11, compared + " files compared");
+                System.out.println("AirflowDagTest: standalone cluster: " + compared + " files equal `nibble pipeline`'s");
+            } finally {
+                airflow("conn-local-1", 120, "connections", "delete", "spark_default");
+                airflow("conn-local-2", 120, "connections", "add", "spark_default", "--conn-type", "spark", "--conn-host", "local[2]");
+            }
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------
