@@ -18,7 +18,8 @@ public final class ShardJob implements Command<ShardArgs> {
             .value("output", "URI", null, "folder to write the tensor table to (required)")
             .value("target-file-mb", "MB", "128", "data per Parquet file (fractions allowed, e.g. 0.5)")
             .value("compression", "CODEC", "uncompressed", "Parquet codec: uncompressed, snappy, zstd, gzip, lz4_raw (zstd saves ~20% on BF16)")
-            .flag("overwrite", "replace a table already at --output");
+            .flag("overwrite", "replace a table already at --output")
+            .flag("allow-non-finite", "write NaN and infinite values into the table (default: refuse the first one, naming its tensor and row)");
 
     public static void main(String[] args) {
         Nibble.submit("shard", args);
@@ -32,13 +33,14 @@ public final class ShardJob implements Command<ShardArgs> {
     @Override
     public ShardArgs args(Options o) {
         return new ShardArgs(o.require("input"), o.require("output"), o.megabytes("target-file-mb"), o.get("compression"),
-                o.flag("overwrite"));
+                o.flag("overwrite"), o.flag("allow-non-finite"));
     }
 
     @Override
     public String plan(ShardArgs a) {
         return "read " + Uris.redact(a.input()) + ", write a tensor table to " + Uris.redact(a.output()) + " in files of about "
-                + Console.bytes(a.targetFileBytes()) + " (" + a.compression() + ")" + (a.overwrite() ? ", replacing a table there" : "");
+                + Console.bytes(a.targetFileBytes()) + " (" + a.compression() + ")" + (a.overwrite() ? ", replacing a table there" : "")
+                + (a.allowNonFinite() ? ", NaN and infinities allowed" : "");
     }
 
     @Override

@@ -39,7 +39,12 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the same with {@code max_kld} tiny: {@code evaluate} fails with spark-submit's exit code 4
  *       after one try, {@code publish} does not run, nothing is published;</li>
  *   <li>{@code nibble_registry_sensor}: a version added to the registry is triggered once (one queued
- *       {@code nibble_quantize} run with the right conf); quantized and in-flight versions are not.</li>
+ *       {@code nibble_quantize} run with the right conf); quantized and in-flight versions are not;</li>
+ *   <li>{@code nibble_quantize} against the S3Proxy registry of the S3 tests ({@code s3a://} paths,
+ *       publish through the Amazon provider): the same output, {@code _PUBLISHED} on S3, no secret in
+ *       any log;</li>
+ *   <li>{@code nibble_quantize} with {@code spark_default} pointing at a standalone cluster (Master and
+ *       2 Workers, started once in that case): every task succeeds, the same output.</li>
  * </ul>
  * Skips with a printed reason when {@code .venv} has no Airflow or the shaded jar is absent; fails
  * under CI.
@@ -172,10 +177,7 @@ class AirflowDagTest {
         assertFalse(Files.exists(out.resolve("_SUCCESS")), "the DAG publishes; _SUCCESS is the pipeline's");
 
         // the same input through `nibble pipeline`, in process
-        Path ref = work.resolve("pipeline-ref");
-        TestSpark.Run p = TestSpark.nibble("pipeline", "--input", modelUri + "/v1", "--output", "file://" + ref,
-                "--recipe", "int4-g128", "--sequences", "4", "--sequence-length", "16");
-        assertEquals(0, p.code(), p.err());
+        Path ref = pipelineReference();
         int compared = assertSameOutput(ref, out);
         assertTrue(compared >= 11, compared + " files compared");
         JsonNode report = new ObjectMapper().readTree(out.resolve("eval/report.json").toFile());
@@ -259,6 +261,182 @@ class AirflowDagTest {
         assertTrue(again.output().contains("Returned value was: []"), "find_versions returned nothing:\n" + again.tail());
     }
 
+    /** {@code nibble pipeline} on the local registry's v1 (in process, once): what every DAG run must equal. */
+    static Path pipelineReference() {
+        Path ref = work.resolve("pipeline-ref");
+        if (!Files.isRegularFile(ref.resolve("_SUCCESS"))) {
+            TestSpark.Run p = TestSpark.nibble("pipeline", "--input", "file://" + registry.resolve("stories") + "/v1",
+                    "--output", "file://" + ref, "--recipe", "int4-g128", "--sequences", "4", "--sequence-length", "16");
+            assertEquals(0, p.code(), p.err());
+        }
+        return ref;
+    }
+
+    // ---- S3 registry -----------------------------------------------------------------------------
+
+    /**
+     * {@code nibble_quantize} against the S3Proxy registry of the S3 tests: {@code s3a://} paths for
+     * every job (S3A settings and the committer of S3PipelineTest in a {@code spark-defaults.conf}, the
+     * hadoop-aws, AWS SDK and spark-hadoop-cloud jars of the test classpath on the driver's), and
+     * {@code publish} through the Amazon provider's S3Hook with an {@code aws_default} connection to the
+     * same endpoint. Every task succeeds; the files equal the local {@code nibble pipeline} run's (case 1)
+     * once the input and output locations are placeholders; {@code _PUBLISHED} is an object on S3; the
+     * secret key appears in no log.
+     */
+    @Test
+    @Order(4)
+    void quantizeDagOnAnS3RegistryEqualsPipelineAndPublishes() throws Exception {
+        requireOrSkip(S3Server.jar() != null ? null : "the S3Proxy jar is absent (run through Maven)");
+        Path ref = pipelineReference();
+        String secret = "airflowS3SECRET" + Long.toHexString(System.nanoTime());
+        try (S3Server s3 = new S3Server(Files.createDirectories(work.resolve("s3")), "airflow-test-id", secret, "registry")) {
+            s3.start();
+            // the checkpoint, uploaded through S3A (an object needs an ETag; S3Proxy's filesystem backend
+            // keeps objects as files under its base folder, where the comparison below reads them)
+            Path bucket = s3.baseDir.resolve("registry");
+            org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+            for (String[] kv : s3.s3aSettings()) {
+                hadoop.set(kv[0], kv[1]);
+            }
+            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create("s3a://registry/"), hadoop)) {
+                fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(TestSpark.stories260K().toUri()),
+                        new org.apache.hadoop.fs.Path("s3a://registry/stories/v1/stories260K.bin"));
+            }
+
+            Path conf = Files.createDirectories(work.resolve("spark-conf-s3"));
+            List<String> lines = new ArrayList<>(Files.readAllLines(work.resolve("spark-conf/spark-defaults.conf")));
+            for (String[] kv : s3.s3aSettings()) {
+                lines.add("spark.hadoop." + kv[0] + " " + kv[1]);
+            }
+            lines.add("spark.sql.sources.commitProtocolClass org.apache.spark.internal.io.cloud.PathOutputCommitProtocol");
+            lines.add("spark.sql.parquet.output.committer.class org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter");
+            lines.add("spark.driver.extraClassPath " + String.join(":", s3aJars()));
+            Files.write(conf.resolve("spark-defaults.conf"), lines);
+            Files.copy(work.resolve("spark-conf/log4j2.properties"), conf.resolve("log4j2.properties"));
+
+            // aws_default for publish: from the environment (never in the database, never on a command line)
+            String awsConn = new ObjectMapper().writeValueAsString(Map.of("conn_type", "aws", "login", s3.identity,
+                    "password", secret, "extra", Map.of("endpoint_url", s3.endpoint(), "region_name", "us-east-1",
+                            "config_kwargs", Map.of("s3", Map.of("addressing_style", "path")))));
+            Map<String, String> extra = Map.of("SPARK_CONF_DIR", conf.toString(), "AIRFLOW_CONN_AWS_DEFAULT", awsConn);
+            String conf1 = "{\"model_uri\": \"s3a://registry/stories\", \"version\": \"v1\", " + RUN_ARGS + "}";
+            long t0 = System.nanoTime();
+            Result r = airflowWith(extra, "dag-s3", DAG_TIMEOUT_S, "dags", "test", "nibble_quantize", "-c", conf1);
+            System.out.printf("AirflowDagTest: nibble_quantize on the S3Proxy registry in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            assertEquals(0, r.code(), r.tail());
+            JsonNode run = lastRun("nibble_quantize");
+            assertEquals("success", run.get("state").asText(), r.tail());
+            for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
+                assertEquals("success", run.get("tasks").get(task).get("state").asText(), task);
+                assertEquals(1, run.get("tasks").get(task).get("try_number").asInt(), task + " ran once");
+            }
+            assertTrue(r.output().contains("--input s3a://registry/stories/v1 --output s3a://registry/stories/v1-int4-g128/table"),
+                    "shard read and wrote s3a:// URIs:\n" + r.tail());
+
+            Path out = bucket.resolve("stories/v1-int4-g128");
+            Path marker = out.resolve("_PUBLISHED");
+            assertTrue(Files.isRegularFile(marker), "_PUBLISHED written to the bucket");
+            JsonNode published = new ObjectMapper().readTree(marker.toFile());
+            assertEquals("s3a://registry/stories/v1-int4-g128/quantized", published.get("quantized").asText());
+            assertEquals(run.get("run_id").asText(), published.get("dag_run_id").asText());
+
+            String s3Out = "s3a://registry/stories/v1-int4-g128";
+            String s3In = "s3a://registry/stories/v1";
+            String localIn = "file:" + registry.resolve("stories/v1");
+            int compared = assertSameOutput(ref,
+                    t -> placeholder(t, ref).replace(localIn, "<input>").replace(registry.resolve("stories/v1").toString(), "<input>"),
+                    out, t -> new String(t, StandardCharsets.UTF_8).replace(s3Out, "<output>").replace(s3In, "<input>"));
+            assertTrue(compared >= 11, compared + " files compared");
+
+            // a healthy store: no failed attempt is printed (S3A's 404 probes and its other debug lines are not)
+            assertEquals(List.of(), r.output().lines().filter(l -> l.contains("[s3a] attempt failed")).toList());
+            // no log holds the secret: airflow's output, the task logs
+            assertFalse(r.output().contains(secret), "the secret in airflow's output");
+            try (var files = Files.walk(logs)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    assertFalse(Files.readString(f, StandardCharsets.ISO_8859_1).contains(secret), "the secret in " + f);
+                }
+            }
+            System.out.println("AirflowDagTest: S3 registry: " + compared + " files equal `nibble pipeline`'s; no log holds the secret");
+        }
+    }
+
+    /** The jars S3A and the cloud committer need on a pyspark driver: hadoop-aws, the AWS SDK, spark-hadoop-cloud. */
+    static List<String> s3aJars() {
+        List<String> jars = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (e.contains("/org/apache/hadoop/hadoop-aws/") || e.contains("/software/amazon/")
+                    || e.contains("/org/apache/spark/spark-hadoop-cloud_")) {
+                jars.add(e);
+            }
+        }
+        assertTrue(jars.stream().anyMatch(j -> j.contains("hadoop-aws")), "hadoop-aws on the test classpath: " + jars);
+        return jars;
+    }
+
+    // ---- standalone cluster --------------------------------------------------------------------
+
+    /**
+     * {@code nibble_quantize} with {@code spark_default} pointing at a standalone cluster (Master and
+     * 2 Workers on loopback, started as StandaloneClusterTest starts them): the 4 spark-submits run
+     * their executors on the Workers; every task succeeds and the output equals the local pipeline's.
+     * {@code spark_default} is set back to {@code local[2]} afterwards.
+     */
+    @Test
+    @Order(5)
+    void quantizeDagOnAStandaloneCluster() throws Exception {
+        Path ref = pipelineReference();
+        long t0 = System.nanoTime();
+        try (StandaloneCluster cluster = new StandaloneCluster(work.resolve("cluster"), 2)) {
+            System.out.printf("AirflowDagTest: standalone cluster %s up in %.1f s%n", cluster.url(), (System.nanoTime() - t0) / 1e9);
+            Path conf = Files.createDirectories(work.resolve("spark-conf-cluster"));
+            List<String> lines = new ArrayList<>(Files.readAllLines(work.resolve("spark-conf/spark-defaults.conf")));
+            List<String> submit = cluster.submitConf();
+            for (int i = 0; i < submit.size(); i += 2) {
+                if (submit.get(i).equals("--conf")) {
+                    String kv = submit.get(i + 1);
+                    int eq = kv.indexOf('=');
+                    lines.add(kv.substring(0, eq) + " " + kv.substring(eq + 1));
+                }
+            }
+            Files.write(conf.resolve("spark-defaults.conf"), lines);
+            Files.copy(work.resolve("spark-conf/log4j2.properties"), conf.resolve("log4j2.properties"));
+            airflow("conn-cluster-1", 120, "connections", "delete", "spark_default");
+            airflow("conn-cluster-2", 120, "connections", "add", "spark_default", "--conn-type", "spark",
+                    "--conn-host", "spark://127.0.0.1", "--conn-port", String.valueOf(cluster.port));
+            try {
+                Path out = work.resolve("cluster-out");
+                String c = "{\"model_uri\": \"file://" + registry.resolve("stories") + "\", \"version\": \"v1\", "
+                        + "\"output_uri\": \"file://" + out + "\", " + RUN_ARGS + "}";
+                long t1 = System.nanoTime();
+                Result r = airflowWith(Map.of("SPARK_CONF_DIR", conf.toString()), "dag-cluster", DAG_TIMEOUT_S,
+                        "dags", "test", "nibble_quantize", "-c", c);
+                System.out.printf("AirflowDagTest: nibble_quantize on the standalone cluster in %.1f s%n", (System.nanoTime() - t1) / 1e9);
+                assertEquals(0, r.code(), r.tail());
+                JsonNode run = lastRun("nibble_quantize");
+                assertEquals("success", run.get("state").asText(), r.tail());
+                for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
+                    assertEquals("success", run.get("tasks").get(task).get("state").asText(), task);
+                    assertEquals(1, run.get("tasks").get(task).get("try_number").asInt(), task + " ran once");
+                }
+                for (String job : List.of("ShardJob", "CalibrateJob", "QuantizeJob", "EvaluateJob")) {
+                    assertTrue(r.output().lines().anyMatch(l -> l.contains("spark-submit --master " + cluster.url())
+                            && l.contains("--class nibble.jobs." + job)), "spark-submit of " + job + " to the cluster:\n" + r.tail());
+                }
+                // the Master ran one application per job, and they finished
+                String master = cluster.logText("master");
+                assertEquals(4, master.lines().filter(l -> l.contains("Registered app nibble ")).count(), StandaloneCluster.tail(master));
+                assertTrue(Files.isRegularFile(out.resolve("_PUBLISHED")), "_PUBLISHED written");
+                int compared = assertSameOutput(ref, out);
+                assertTrue(compared >= 11, compared + " files compared");
+                System.out.println("AirflowDagTest: standalone cluster: " + compared + " files equal `nibble pipeline`'s");
+            } finally {
+                airflow("conn-local-1", 120, "connections", "delete", "spark_default");
+                airflow("conn-local-2", 120, "connections", "add", "spark_default", "--conn-type", "spark", "--conn-host", "local[2]");
+            }
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     record Result(int code, String output) {
@@ -275,11 +453,24 @@ class AirflowDagTest {
         return run(name, timeoutSeconds, cmd);
     }
 
+    /** {@link #airflow} with {@code extraEnv} over the common environment (e.g. another SPARK_CONF_DIR). */
+    static Result airflowWith(Map<String, String> extraEnv, String name, long timeoutSeconds, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(venvBin("airflow").toString());
+        cmd.addAll(List.of(args));
+        return run(name, timeoutSeconds, cmd, extraEnv);
+    }
+
     static Result run(String name, long timeoutSeconds, List<String> cmd) throws Exception {
+        return run(name, timeoutSeconds, cmd, Map.of());
+    }
+
+    static Result run(String name, long timeoutSeconds, List<String> cmd, Map<String, String> extraEnv) throws Exception {
         Path log = logs.resolve(name + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
+        pb.environment().putAll(extraEnv);
         Process p = pb.start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -344,6 +535,15 @@ class AirflowDagTest {
     }
 
     static int assertSameOutput(Path expected, Path actual) throws Exception {
+        return assertSameOutput(expected, t -> placeholder(t, expected), actual, t -> placeholder(t, actual));
+    }
+
+    /**
+     * As {@link #assertSameOutput(Path, Path)}, with each side's text files made location-free by its
+     * own function (an S3 output names {@code s3a://} URIs where a local one names paths).
+     */
+    static int assertSameOutput(Path expected, java.util.function.Function<byte[], String> expectedText, Path actual,
+                                java.util.function.Function<byte[], String> actualText) throws Exception {
         Map<String, byte[]> e = Tables.files(expected);
         Map<String, byte[]> a = Tables.files(actual);
         for (Map<String, byte[]> m : List.of(e, a)) {
@@ -354,7 +554,7 @@ class AirflowDagTest {
             if (k.endsWith(".parquet")) {
                 Tables.assertSameParquet(e.get(k), a.get(k), actual + "/" + k);
             } else {
-                assertEquals(placeholder(e.get(k), expected), placeholder(a.get(k), actual), k);
+                assertEquals(expectedText.apply(e.get(k)), actualText.apply(a.get(k)), k);
             }
         }
         return e.size();

@@ -56,6 +56,10 @@ class BadInputMatrixTest {
     static Path nanQuantized;
     static Path nanWeightTable;
     static Path hugeTable;
+    /** Sources refused by shard: +Inf in a safetensors weight, NaN in a llama2.c file, -Inf in a GGUF file's F32 norm. */
+    static Path infCkpt;
+    static Path nanLlama2c;
+    static Path infGguf;
     static Path hugeQuantized;
     static Path outOfVocab;
     /** Parquet without a tokens column; a registry prefix that a pipeline completed with int4-g32. */
@@ -90,13 +94,20 @@ class BadInputMatrixTest {
 
         Path nanCkpt = patched("ckpt-nan", "model.norm.weight", 3, Float.NaN);
         nanTable = work.resolve("table-nan");
-        nanQuantized = work.resolve("q-nan");
-        ok("shard", "--input", nanCkpt.toString(), "--output", nanTable.toString());
-        ok("quantize", "--input", nanTable.toString(), "--output", nanQuantized.toString(), "--recipe", "int4-g32"); // norms are kept
+        // shard refuses NaN unless told to keep it; quantize refuses it always (kept norms too), so the
+        // quantized fixture is a valid quantized table with the NaN written into its Parquet bytes
+        ok("shard", "--input", nanCkpt.toString(), "--output", nanTable.toString(), "--allow-non-finite");
+        nanQuantized = nanCopy(quantized, table, nanTable, "model.norm.weight", 3, work.resolve("q-nan"));
 
         nanWeightTable = work.resolve("table-nan-w");
         ok("shard", "--input", patched("ckpt-nan-w", "model.layers.0.self_attn.q_proj.weight", 70, Float.NaN).toString(),
-                "--output", nanWeightTable.toString());
+                "--output", nanWeightTable.toString(), "--allow-non-finite");
+
+        infCkpt = ShardRoundTripTest.tinyCheckpoint(work.resolve("ckpt-inf"), DType.F32, 0);
+        patch(infCkpt, "model.layers.0.mlp.up_proj.weight", 2 * rowLength(infCkpt, "model.layers.0.mlp.up_proj.weight") + 1,
+                Float.POSITIVE_INFINITY);
+        nanLlama2c = llama2cWithNaN(work.resolve("stories-nan.bin"));
+        infGguf = ggufWithInfinity(work.resolve("inf.gguf"));
 
         Path huge = patched("ckpt-huge", "model.layers.0.input_layernorm.weight", -1, 3e38f);
         patch(huge, "model.norm.weight", -1, 3e38f);
@@ -168,6 +179,89 @@ class BadInputMatrixTest {
         int at = json.indexOf("\"checksum\" : \"", json.indexOf("\"tensors\"")) + "\"checksum\" : \"".length();
         char first = json.charAt(at);
         Files.writeString(manifest, json.substring(0, at) + (first == '0' ? '1' : '0') + json.substring(at + 1));
+        return copy;
+    }
+
+    private static int rowLength(Path dir, String tensor) throws IOException {
+        return (int) CheckpointReader.read(new LocalCheckpointFiles(dir)).tensors().stream()
+                .filter(t -> t.info().name().equals(tensor)).findFirst().orElseThrow().info().rowLength();
+    }
+
+    /** stories260K.bin with a NaN at row 1, column 5 of its token embeddings (after the 7-int header, rows of dim floats). */
+    private static Path llama2cWithNaN(Path copy) throws IOException {
+        Path stories = TestSpark.stories260K();
+        Files.copy(stories, copy);
+        int dim;
+        try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            ch.read(header, 0);
+            dim = header.getInt(0);
+            ByteBuffer nan = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, Float.NaN);
+            ch.write(nan, 28 + 4L * (dim + 5));
+        }
+        return copy;
+    }
+
+    /**
+     * The quantized fixture exported to GGUF (its norms stay F32), with -Infinity written over column 3
+     * of the final norm's bytes in the file.
+     */
+    private static Path ggufWithInfinity(Path gguf) throws IOException {
+        ok("export", "--input", quantized.toString(), "--output", gguf.toString());
+        byte[] row = Tables.tensorBytes(table).get("model.norm.weight");
+        byte[] bytes = Files.readAllBytes(gguf);
+        int hits = 0;
+        for (int i = 0; i + row.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + row.length, row, 0, row.length)) {
+                ByteBuffer.wrap(bytes, i + 12, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NEGATIVE_INFINITY);
+                hits++;
+            }
+        }
+        assertEquals(1, hits, "the final norm's bytes found once in " + gguf);
+        Files.write(gguf, bytes);
+        return gguf;
+    }
+
+    /**
+     * A copy of the quantized table {@code q} (quantized from {@code dense}) with a NaN at {@code column}
+     * of the kept tensor {@code tensor}'s row 0, written into its (uncompressed, dictionary-free) Parquet
+     * bytes; its manifest's {@code checksum} and {@code source_checksum} of that tensor become those of
+     * {@code nanDense}, which holds the same NaN: a consistent table, as quantize would have written it
+     * if it let NaN through.
+     */
+    private static Path nanCopy(Path q, Path dense, Path nanDense, String tensor, int column, Path copy) throws IOException {
+        copyTable(q, copy);
+        byte[] row = Tables.tensorBytes(dense).get(tensor);
+        List<Path> hits = new ArrayList<>();
+        try (var files = Files.list(copy.resolve("tensors"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).sorted().toList()) {
+                byte[] bytes = Files.readAllBytes(file);
+                for (int i = 0; i + row.length <= bytes.length; i++) {
+                    if (Arrays.equals(bytes, i, i + row.length, row, 0, row.length)) {
+                        ByteBuffer.wrap(bytes, i + 4 * column, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+                        Files.write(file, bytes);
+                        hits.add(file);
+                        break;
+                    }
+                }
+            }
+        }
+        assertEquals(1, hits.size(), "the bytes of " + tensor + " found once in " + copy);
+        String checksum = Tables.manifest(nanDense).tensors().stream().filter(e -> e.info().name().equals(tensor))
+                .findFirst().orElseThrow().checksum();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode m = (ObjectNode) json.readTree(copy.resolve("manifest.json").toFile());
+        int edited = 0;
+        for (var e : m.get("tensors")) {
+            if (e.get("name").asText().equals(tensor)) {
+                assertEquals("keep", e.get("treatment").asText(), tensor + " is kept by the recipe");
+                ((ObjectNode) e).put("checksum", checksum);
+                ((ObjectNode) e).put("source_checksum", checksum);
+                edited++;
+            }
+        }
+        assertEquals(1, edited);
+        Files.write(copy.resolve("manifest.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
         return copy;
     }
 
@@ -307,6 +401,24 @@ class BadInputMatrixTest {
         add(all, "shard: another run writing the output", claimed(() -> fresh("s12"),
                 () -> a("shard", "--input", s(ckpt), "--output", s(fresh("s12")))));
 
+        // ---- shard: NaN and infinities in every source format, refused naming the tensor and row
+        add(all, "shard: NaN in a norm weight (safetensors)", rejected(3, () -> fresh("s13"),
+                () -> a("shard", "--input", s(work.resolve("ckpt-nan")), "--output", s(fresh("s13"))),
+                () -> List.of(s(work.resolve("ckpt-nan")) + ": tensor 'model.norm.weight' row 0 holds a non-finite value NaN at column 3",
+                        "--allow-non-finite")));
+        add(all, "shard: +Infinity in a weight (safetensors)", rejected(3, () -> fresh("s14"),
+                () -> a("shard", "--input", s(infCkpt), "--output", s(fresh("s14"))),
+                () -> List.of(s(infCkpt) + ": tensor 'model.layers.0.mlp.up_proj.weight' row 2 holds a non-finite value Infinity at column 1")));
+        add(all, "shard: NaN in a weight (llama2.c .bin)", rejected(3, () -> fresh("s15"),
+                () -> a("shard", "--input", s(nanLlama2c), "--output", s(fresh("s15"))),
+                () -> List.of(s(nanLlama2c) + ": tensor 'model.embed_tokens.weight' row 1 holds a non-finite value NaN at column 5")));
+        add(all, "shard: -Infinity in a kept norm weight (GGUF)", rejected(3, () -> fresh("s16"),
+                () -> a("shard", "--input", s(infGguf), "--output", s(fresh("s16"))),
+                () -> List.of(s(infGguf) + ": tensor '", "' row 0 holds a non-finite value -Infinity at column 3")));
+        add(all, "shard: re-shard a table holding NaN", rejected(3, () -> fresh("s17"),
+                () -> a("shard", "--input", s(nanTable), "--output", s(fresh("s17"))),
+                () -> List.of(s(nanTable) + ": tensor 'model.norm.weight' row 0 holds a non-finite value NaN at column 3")));
+
         // ---- calibrate
         add(all, "calibrate: input is not a table", rejected(3, () -> ckpt.resolve("stats"),
                 () -> a("calibrate", "--input", s(ckpt)),
@@ -360,6 +472,10 @@ class BadInputMatrixTest {
         add(all, "quantize: NaN in a quantized weight", rejected(3, () -> fresh("q7"),
                 () -> a("quantize", "--input", s(nanWeightTable), "--output", s(fresh("q7")), "--recipe", "int4-g32"),
                 () -> List.of(s(nanWeightTable), "'model.layers.0.self_attn.q_proj.weight' row 1", "non-finite value NaN")));
+        add(all, "quantize: NaN in a kept norm weight", rejected(3, () -> fresh("q10"),
+                () -> a("quantize", "--input", s(nanTable), "--output", s(fresh("q10")), "--recipe", "int4-g32"),
+                () -> List.of(s(nanTable) + ": tensor 'model.norm.weight' row 0 holds a non-finite value NaN at column 3",
+                        "keeps this tensor unquantized")));
         add(all, "quantize: a recipe needing activation statistics, weight statistics only", rejected(3, () -> fresh("q9"),
                 () -> a("quantize", "--input", s(table), "--output", s(fresh("q9")), "--recipe", "int4-g32-imatrix"),
                 () -> List.of(s(table.resolve("stats")), "recipe 'int4-g32-imatrix' needs activation statistics of " + table,
@@ -488,8 +604,9 @@ class BadInputMatrixTest {
         String[] quick = {"--recipe", "int4-g32", "--sequences", "2", "--sequence-length", "8"};
         add(all, "pipeline: NaN in a kept norm weight, --max-kld", new Case(3,
                 () -> a(cat(new String[] {"pipeline", "--input", s(work.resolve("ckpt-nan")), "--output", s(fresh("p1")), "--max-kld", "0.05"}, quick)),
-                () -> fresh("p1"), () -> List.of(s(fresh("p1").resolve("table")), "'model.norm.weight' row 0", "non-finite value NaN"),
-                List.of("_SUCCESS", "eval/report.json", "eval/report.md", "eval/report.html"), null));
+                () -> fresh("p1"), () -> List.of(s(work.resolve("ckpt-nan")), "'model.norm.weight' row 0", "non-finite value NaN"),
+                List.of("_SUCCESS", "table/manifest.json", "quantized/manifest.json", "eval/report.json", "eval/report.md",
+                        "eval/report.html"), null));
         add(all, "pipeline: output is the checkpoint", rejected(3, () -> ckpt,
                 () -> a(cat(new String[] {"pipeline", "--input", s(ckpt), "--output", s(ckpt)}, quick)),
                 () -> List.of("the output is " + ckpt + " (--input)")));

@@ -87,6 +87,53 @@ class KillNineTest {
         assertTrue(killed >= 2, "most runs were killed before they finished (" + killed + " of " + (points.size() + 1) + ")");
     }
 
+    /**
+     * {@code kill -9} of {@code bin/nibble shard} (the demo checkpoint, 15 MiB, into 1 MiB files: 16
+     * write tasks, then the read-back checksum and the commit) at three points: while the files are
+     * written (after the first progress line plus 0-1.5 s), after the write stage's last progress line,
+     * and in the verify stage or the commit, each plus a random 0-400 ms. After each kill the table
+     * either does not look complete or equals the uninterrupted run's; a re-run (with
+     * {@code --overwrite} only when the killed run had committed) produces the same bytes.
+     */
+    @Test
+    void aKilledShardLeavesNothingThatLooksCompleteAndARerunMatches() throws Exception {
+        Path ckpt = dir.resolve("demo");
+        assertEquals(0, TestSpark.nibble("synth", "--preset", "demo", "--output", ckpt.toString()).code());
+        Path out = dir.resolve("table");
+        String[] args = {"shard", "--input", ckpt.toString(), "--output", out.toString(), "--target-file-mb", "1"};
+        TestSpark.Run ref = TestSpark.nibble(args);
+        assertEquals(0, ref.code(), ref.err());
+        Path reference = Files.move(out, dir.resolve("reference-table"));
+        List<String> progress = ref.err().lines().filter(l -> l.startsWith("[")).toList();
+        int lastWrite = 0;
+        for (int i = 0; i < progress.size(); i++) {
+            lastWrite = progress.get(i).contains("write tensors") ? i + 1 : lastWrite;
+        }
+        assertTrue(lastWrite >= 2 && progress.size() > lastWrite, "shard's progress lines: " + progress);
+
+        Random random = new Random(20261208);
+        int[][] points = {{1, random.nextInt(1500)}, {lastWrite, random.nextInt(400)}, {lastWrite + 1, random.nextInt(400)}};
+        int killed = 0;
+        for (int[] point : points) {
+            boolean wasRunning = killAfter(point[0], point[1], args);
+            killed += wasRunning ? 1 : 0;
+            List<String> committed = committed(out);
+            System.out.printf("shard: kill -9 %d ms after progress line %d of %d: %s; committed then: %s%n", point[1], point[0],
+                    progress.size(), wasRunning ? "killed" : "had finished", committed);
+            assertNothingLooksComplete(out, reference);
+            String[] rerunArgs = committed.isEmpty() ? args : S3PipelineTestSupport.concat(args, new String[] {"--overwrite"});
+            TestSpark.Run rerun = TestSpark.nibble(rerunArgs);
+            assertEquals(0, rerun.code(), "re-run after a kill at progress line " + point[0] + ": " + rerun.err());
+            assertSameFiles(reference, out);
+            try (var all = Files.list(dir)) { // the table and its hidden claim and temporary siblings, for the next point
+                for (Path p : all.filter(p -> p.getFileName().toString().matches("\\.?table(\\..*)?")).toList()) {
+                    if (!org.apache.hadoop.fs.FileUtil.fullyDelete(p.toFile())) { Files.deleteIfExists(p); }
+                }
+            }
+        }
+        assertTrue(killed >= 2, "most shard runs were killed before they finished (" + killed + " of " + points.length + ")");
+    }
+
     /** Starts {@code bin/nibble args}, SIGKILLs it {@code delayMillis} after its n-th progress line; true when it was still running. */
     private static boolean killAfter(int n, int delayMillis, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(GgufShardTest.project().resolve("bin/nibble").toString()));

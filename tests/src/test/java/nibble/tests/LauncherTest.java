@@ -29,7 +29,7 @@ class LauncherTest {
         Path ckpt = ShardRoundTripTest.tinyCheckpoint(dir.resolve("ckpt"), DType.F32, 0);
         BadInputMatrixTest.patch(ckpt, "model.layers.0.self_attn.q_proj.weight", 70, Float.NaN);
         Path table = dir.resolve("table");
-        assertEquals(0, launch(false, "shard", "--input", ckpt.toString(), "--output", table.toString()).exit);
+        assertEquals(0, launch(false, "shard", "--input", ckpt.toString(), "--output", table.toString(), "--allow-non-finite").exit);
 
         Launched quiet = launch(false, "quantize", "--input", table.toString(), "--output", dir.resolve("q").toString(),
                 "--recipe", "int4-g32");
@@ -82,6 +82,63 @@ class LauncherTest {
         assertEquals(1, fewer.exit, fewer.err);
         assertEquals(2, fewer.err.lines().filter(l -> l.startsWith("[s3a] attempt failed: ")).count(), fewer.err);
         assertTrue(fewer.err.contains("fs.s3a.retry.limit=1,"), fewer.err);
+    }
+
+    /**
+     * An S3 endpoint that accepts connections and never answers (a loopback socket nobody reads): each
+     * S3A attempt ends at the read timeout with a line on stderr, and shard and quantize give up within
+     * the bound the final line states (S3aRetries.boundMillis). The settings are small so that this runs
+     * in seconds: 1 s asked for, which S3A raises to its minimum of 15 s (the line says so), no SDK
+     * retries, 1 S3A retry for shard and none for quantize.
+     */
+    @Test
+    void aStoreThatNeverAnswersIsGivenUpOnWithinTheStatedBound() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(silent.accept()); // accepted, never read, never answered
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String s3 = " -Dspark.hadoop.fs.s3a.endpoint=http://127.0.0.1:" + silent.getLocalPort()
+                    + " -Dspark.hadoop.fs.s3a.path.style.access=true -Dspark.hadoop.fs.s3a.endpoint.region=us-east-1"
+                    + " -Dspark.hadoop.fs.s3a.access.key=id -Dspark.hadoop.fs.s3a.secret.key=silentSECRET"
+                    + " -Dspark.hadoop.fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+                    + " -Dspark.hadoop.fs.s3a.connection.timeout=1s -Dspark.hadoop.fs.s3a.attempts.maximum=0"
+                    + " -Dspark.hadoop.fs.s3a.retry.interval=100ms";
+            String[][] runs = {
+                {"1", "shard", "--input", "s3a://registry/m/v1/", "--output", dir.resolve("t").toString()},
+                {"0", "quantize", "--input", "s3a://registry/m/v1-t/table", "--output", dir.resolve("q").toString()}};
+            for (String[] run : runs) {
+                int retries = Integer.parseInt(run[0]);
+                String[] args = java.util.Arrays.copyOfRange(run, 1, run.length);
+                long t0 = System.nanoTime();
+                Launched l = launchWith(s3 + " -Dspark.hadoop.fs.s3a.retry.limit=" + retries, args);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                String what = String.join(" ", args) + " (" + Math.round(seconds) + " s):\n" + l.err;
+                assertEquals(1, l.exit, what);
+                List<String> attempts = l.err.lines().filter(x -> x.startsWith("[s3a] attempt failed: ")).toList();
+                assertEquals(retries + 1, attempts.size(), "a line per S3A attempt: " + what);
+                assertTrue(attempts.stream().allMatch(x -> x.contains("Read timed out")), what);
+                List<String> last = l.err.lines().filter(x -> x.startsWith("nibble ")).toList();
+                assertEquals(1, last.size(), what);
+                long bound = 15L * (retries + 1); // 15 s per attempt, + 0.15 s of sleep after the first
+                assertTrue(last.get(0).startsWith("nibble " + args[0] + ": failed: cannot reach the S3 store: "), last.get(0));
+                assertTrue(last.get(0).contains("Read timed out; gave up after "), last.get(0));
+                assertTrue(last.get(0).contains("fs.s3a.connection.timeout=1s (S3A uses 15s)"), last.get(0));
+                assertTrue(last.get(0).contains("at most about " + bound + " s"), last.get(0));
+                assertTrue(seconds >= 15 * (retries + 1) - 1, "each attempt waited for the read timeout: " + what);
+                assertTrue(seconds < bound + 30, "gave up within the bound plus JVM start-up: " + what);
+                assertFalse(l.err.contains("silentSECRET"), l.err);
+            }
+            assertTrue(held.size() >= 3, held.size() + " connections held");
+        }
     }
 
     private record Launched(int exit, String err) {

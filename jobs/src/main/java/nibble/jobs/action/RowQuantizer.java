@@ -10,6 +10,7 @@ import java.util.HashMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import nibble.common.DType;
+import nibble.common.FiniteRows;
 import nibble.common.Floats;
 import nibble.common.InvalidInputException;
 import nibble.common.quant.AwqFolds;
@@ -181,6 +182,7 @@ final class RowQuantizer implements Serializable {
             throw new InvalidInputException(input + ": tensor '" + tensor + "' has rows but is not in the manifest");
         }
         if (t.isKeep()) {
+            FiniteRows.require(input, tensor, row, data, DType.parse(dtype, input + ": tensor '" + tensor + "'"), FiniteRows.KEEP_HINT);
             if (folds.containsKey(tensor)) {
                 data = Floats.encode(finiteValues(tensor, row, r), DType.parse(dtype, tensor));
             }

@@ -10,6 +10,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import nibble.common.DType;
+import nibble.common.FiniteRows;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
 import nibble.common.format.CheckpointHeader;
@@ -35,7 +37,8 @@ import nibble.jobs.table.TensorTable;
  * tensor table in, a tensor table out. The driver reads only headers and plans files of about
  * {@link ShardArgs#targetFileBytes} each; tasks read their row ranges with positioned reads
  * ({@link SourceRows}), or a table's rows are brought into plan order ({@link PlannedRows}); the
- * written table is read back and checksummed before it is committed.
+ * written table is read back and checksummed before it is committed. A NaN or an infinity in any
+ * row is refused, naming the tensor and row ({@link FiniteRows}), unless {@code --allow-non-finite}.
  */
 public final class ShardAction {
     private ShardAction() {
@@ -73,7 +76,8 @@ public final class ShardAction {
         List<FilePlan> plans = ShardPlanner.plan(infos, args.targetFileBytes());
         notes.note("shard", header.format() + " checkpoint: " + infos.size() + " tensors in "
                 + header.files().size() + " file(s); " + plans.size() + " output file(s)");
-        SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf));
+        SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf), Uris.redact(args.input()),
+                args.allowNonFinite());
         JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(plans, plans.size())
                 .flatMap(source::rows);
@@ -101,6 +105,14 @@ public final class ShardAction {
         List<TensorInfo> infos = in.tensorInfos();
         List<FilePlan> plans = ShardPlanner.plan(infos, args.targetFileBytes());
         JavaRDD<Row> rows = PlannedRows.of(TensorTable.read(spark, input), input, infos, plans);
+        if (!args.allowNonFinite()) {
+            String where = Uris.redact(input);
+            rows = rows.map(r -> {
+                FiniteRows.require(where, TensorTable.tensor(r), TensorTable.row(r), TensorTable.data(r),
+                        DType.parse(TensorTable.dtype(r), where), FiniteRows.SHARD_HINT);
+                return r;
+            });
+        }
         write(spark, rows, args.compression(), committer, "re-shard table");
         Map<String, String> checksums = verify(spark, committer, infos, input);
         for (TensorEntry e : in.tensors()) {

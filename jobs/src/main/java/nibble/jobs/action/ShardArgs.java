@@ -14,8 +14,11 @@ import nibble.jobs.io.Uris;
  * @param targetFileBytes data per Parquet file
  * @param compression the Parquet codec, one of {@link #COMPRESSIONS}
  * @param overwrite replace a table already at {@code output}
+ * @param allowNonFinite write NaN and infinite values into the table instead of refusing the first
+ *     one ({@code --allow-non-finite}; off by default: every later stage refuses them anyway)
  */
-public record ShardArgs(String input, String output, long targetFileBytes, String compression, boolean overwrite) {
+public record ShardArgs(String input, String output, long targetFileBytes, String compression, boolean overwrite,
+                        boolean allowNonFinite) {
     public static final Set<String> COMPRESSIONS = Set.of("snappy", "zstd", "gzip", "lz4_raw", "uncompressed");
     public static final long DEFAULT_TARGET_FILE_BYTES = 128L << 20;
 
@@ -31,6 +34,11 @@ public record ShardArgs(String input, String output, long targetFileBytes, Strin
         if (!COMPRESSIONS.contains(compression)) {
             throw new UsageException("--compression must be one of " + COMPRESSIONS);
         }
+    }
+
+    /** Non-finite values refused (the default). */
+    public ShardArgs(String input, String output, long targetFileBytes, String compression, boolean overwrite) {
+        this(input, output, targetFileBytes, compression, overwrite, false);
     }
 
     /** Defaults for everything but the paths: 128 MiB files, uncompressed. */

@@ -14,6 +14,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import nibble.common.FiniteRows;
 import nibble.common.TensorInfo;
 import nibble.common.format.SourceTensor;
 import nibble.common.table.FilePlan;
@@ -23,7 +24,8 @@ import nibble.jobs.spark.SerializableConf;
 /**
  * Reads one file plan's rows straight from the source checkpoint with sequential reads from each
  * range's start, one row in memory at a time; a GGUF row (a whole number of ggml blocks) is
- * dequantized to F32 by its tensor's {@link SourceTensor#decodeRow}. Runs in tasks; the driver never
+ * dequantized to F32 by its tensor's {@link SourceTensor#decodeRow}. A row holding a NaN or an
+ * infinity is refused ({@link FiniteRows}) unless {@code --allow-non-finite} was given. Runs in tasks; the driver never
  * touches tensor data.
  */
 public final class SourceRows implements Serializable {
@@ -33,11 +35,19 @@ public final class SourceRows implements Serializable {
     private final String baseDir;
     private final List<SourceTensor> tensors;
     private final SerializableConf conf;
+    private final String input;
+    private final boolean allowNonFinite;
 
-    public SourceRows(String baseDir, List<SourceTensor> tensors, SerializableConf conf) {
+    /**
+     * @param input the checkpoint as errors name it (credentials removed)
+     * @param allowNonFinite pass NaN and infinities through instead of refusing the first one ({@link FiniteRows})
+     */
+    public SourceRows(String baseDir, List<SourceTensor> tensors, SerializableConf conf, String input, boolean allowNonFinite) {
         this.baseDir = baseDir;
         this.tensors = List.copyOf(tensors);
         this.conf = conf;
+        this.input = input;
+        this.allowNonFinite = allowNonFinite;
     }
 
     /** The plan's rows as table rows, in plan order. */
@@ -81,6 +91,9 @@ public final class SourceRows implements Serializable {
                         + "' row " + row + ": " + e.getMessage(), e);
             }
             byte[] data = t.decodeRow(raw);
+            if (!allowNonFinite) {
+                FiniteRows.require(input, info.name(), row, data, info.dtype(), FiniteRows.SHARD_HINT);
+            }
             Row out = RowFactory.create(info.name(), row, info.dtype().name(), data);
             if (++row == range.end()) {
                 advanceRange();

@@ -1,0 +1,88 @@
+package nibble.common;
+
+/**
+ * Refuses NaN and infinities in one tensor row before it is written into a table. {@code shard}
+ * calls it for every row it reads from a checkpoint (all source formats, after a GGUF row is
+ * dequantized), {@code quantize} for every row of a tensor it keeps unquantized; so nothing non-finite
+ * is ever silently written into a tensor table. A pure function of the row's bytes, called per row,
+ * so that it can move with whatever code writes the rows.
+ *
+ * <p>{@link #firstNonFinite} tests the exponent bits of the little-endian encoding directly (all ones
+ * means NaN or an infinity in F32, F16 and BF16 alike); {@link #firstNonFiniteReference} decodes with
+ * {@link Floats#decode} and asks {@link Float#isFinite}. FiniteRowsTest checks that they agree.
+ */
+public final class FiniteRows {
+    /** Why shard refuses, and how to keep them anyway. */
+    public static final String SHARD_HINT = "shard refuses NaN and infinite weights; --allow-non-finite writes them";
+    /** Why quantize refuses them in a tensor it keeps. */
+    public static final String KEEP_HINT = "quantize keeps this tensor unquantized and does not write NaN or infinite values";
+
+    private FiniteRows() {
+    }
+
+    /** The column of the first NaN or infinity in a row of little-endian {@code dtype} values, or -1. */
+    public static int firstNonFinite(byte[] le, DType dtype) {
+        switch (dtype) {
+            case F32: {
+                int n = le.length / 4;
+                for (int i = 0; i < n; i++) {
+                    // bits 23-30 of the value: bits 7-14 of its top two bytes
+                    int hi = ((le[4 * i + 3] & 0xff) << 8) | (le[4 * i + 2] & 0xff);
+                    if ((hi & 0x7f80) == 0x7f80) {
+                        return i;
+                    }
+                }
+                return -1;
+            }
+            case F16: {
+                int n = le.length / 2;
+                for (int i = 0; i < n; i++) {
+                    if ((le[2 * i + 1] & 0x7c) == 0x7c) { // exponent bits 10-14
+                        return i;
+                    }
+                }
+                return -1;
+            }
+            case BF16: {
+                int n = le.length / 2;
+                for (int i = 0; i < n; i++) {
+                    int bits = ((le[2 * i + 1] & 0xff) << 8) | (le[2 * i] & 0xff);
+                    if ((bits & 0x7f80) == 0x7f80) { // exponent bits 7-14
+                        return i;
+                    }
+                }
+                return -1;
+            }
+            default:
+                throw new IllegalArgumentException(String.valueOf(dtype));
+        }
+    }
+
+    /** The definition of {@link #firstNonFinite}: decode, then {@link Float#isFinite}. */
+    public static int firstNonFiniteReference(byte[] le, DType dtype) {
+        float[] v = Floats.decode(le, dtype);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Throws when the row holds a NaN or an infinity.
+     *
+     * @param where the input, e.g. the checkpoint or table URI (already free of credentials)
+     * @throws InvalidInputException "{@code <where>: tensor '<t>' row <r> holds a non-finite value NaN at
+     *     column <c> (<why>)}"
+     */
+    public static void require(String where, String tensor, long row, byte[] le, DType dtype, String why) {
+        int c = firstNonFinite(le, dtype);
+        if (c >= 0) {
+            byte[] one = java.util.Arrays.copyOfRange(le, c * dtype.bytes(), (c + 1) * dtype.bytes());
+            float v = Floats.decode(one, dtype)[0];
+            throw new InvalidInputException(where + ": tensor '" + tensor + "' row " + row + " holds a non-finite value "
+                    + v + " at column " + c + " (" + why + ")");
+        }
+    }
+}
