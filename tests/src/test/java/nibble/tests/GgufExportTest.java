@@ -64,7 +64,7 @@ class GgufExportTest {
         TestSpark.Run r = run("export", "--input", q.toString(), "--output", gguf.toString());
         assertTrue(r.err().contains("re-quantize") || r.err().contains("requantize"), "a note per re-quantized tensor: " + r.err());
 
-        Map<String, GgmlType> types = assertMatchesTable(q, gguf);
+        Map<String, GgmlType> types = assertMatchesTable(q, gguf, tmp);
         assertEquals(GgmlType.Q4_0, types.get("token_embd.weight"));
         assertEquals(GgmlType.Q8_0, types.get("blk.0.attn_q.weight"));
         assertEquals(GgmlType.Q4_1, types.get("blk.0.attn_k.weight"));
@@ -99,7 +99,7 @@ class GgufExportTest {
         GgufExport.Tensor q = plan.tensors().stream().filter(x -> x.slot().name().equals("blk.0.attn_q.weight")).findFirst().orElseThrow();
         assertEquals(4, q.ropeHeads(), "a Hugging Face checkpoint's q rows are permuted per head");
         assertEquals(8, q.sourceRow(1), "GGUF row 1 is the second half's first row (head dim 16)");
-        assertMatchesTable(table, gguf);
+        assertMatchesTable(table, gguf, tmp);
     }
 
     @Test
@@ -149,10 +149,10 @@ class GgufExportTest {
     /**
      * Asserts that gguf's dequantization of every tensor of {@code gguf} equals what the table holds:
      * its values bit for bit where they carry over, or its values re-encoded where the export changed
-     * them; returns each tensor's GGUF type by GGUF name.
+     * them; returns each tensor's GGUF type by GGUF name. {@code work} holds the reference's JSON.
      */
-    private Map<String, GgmlType> assertMatchesTable(Path table, Path gguf) throws Exception {
-        JsonNode ref = GgufShardTest.reference(gguf, tmp.resolve(gguf.getFileName() + ".json"));
+    static Map<String, GgmlType> assertMatchesTable(Path table, Path gguf, Path work) throws Exception {
+        JsonNode ref = GgufShardTest.reference(gguf, work.resolve(gguf.getFileName() + ".json"));
         Manifest m = Tables.manifest(table);
         GgufExport.Plan plan = GgufExport.plan(m, table.toString());
         Map<String, CRC32> expected = expectedCrcs(table, m, plan);
