@@ -34,6 +34,16 @@ final class SuperBlockVector {
         final float[] t = new float[SUPER];
         final float[] s = new float[SUBS];
         final float[] m = new float[SUBS];
+        final float[] lo = new float[SUBS];
+        final float[] hi = new float[SUBS];
+        final float[] sx = new float[SUBS];
+        final float[] cs = new float[SUBS];
+        final float[] cm = new float[SUBS];
+        final float[] e = new float[SUBS];
+        final float[] best = new float[SUBS];
+        final float[] q = new float[SUPER];
+        final int[] sc0 = new int[SUBS];
+        final int[] mq0 = new int[SUBS];
         final float[] d1 = new float[SUBS];
         final float[] m1 = new float[SUBS];
         final int[] sc = new int[SUBS];
@@ -59,7 +69,7 @@ final class SuperBlockVector {
                     t[i * SUBS + j] = at < n ? x[at] : 0f;
                 }
             }
-            if (!fit(t, mse, w.s, w.m)) {
+            if (!fit(t, mse, w)) {
                 throw SuperBlockCodec.overflow(tensor, row, b);
             }
             float smax = 0f;
@@ -98,125 +108,149 @@ final class SuperBlockVector {
         return new QuantizedRow(codes, scales, null);
     }
 
-    /** The lanes' codes: {@code rint(clamp((y + m) * inv, 0, 15))}, as floats. */
-    private static FloatVector code(FloatVector y, FloatVector m, FloatVector inv, FloatVector zero, FloatVector fifteen,
-                                    FloatVector magic) {
-        FloatVector v = y.add(m).mul(inv);
-        v = v.blend(zero, v.compare(VectorOperators.LT, zero));
-        v = v.blend(fifteen, v.compare(VectorOperators.GT, fifteen));
-        return v.add(magic).sub(magic);
+    // Each step below is one method over arrays (per-lane parameters in, per-lane results out): no vector crosses a
+    // call of ours, since a vector argument or result of a method C2 does not inline is boxed (docs/DESIGN-NOTES.md).
+
+    /** Per lane: the sub-block's low end (at most 0), high end (at least 0) and sum, as the reference scans them. */
+    private static void range(float[] t, float[] lo, float[] hi, float[] sx) {
+        FloatVector l = FloatVector.zero(FS);
+        FloatVector h = FloatVector.zero(FS);
+        FloatVector sum = FloatVector.zero(FS);
+        for (int i = 0; i < SUB; i++) {
+            FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
+            l = l.blend(y, y.compare(VectorOperators.LT, l));
+            h = h.blend(y, y.compare(VectorOperators.GT, h));
+            sum = sum.add(y);
+        }
+        l.intoArray(lo, 0);
+        h.intoArray(hi, 0);
+        sum.intoArray(sx, 0);
     }
 
-    /** {@link SuperBlockCodec#inverse} per lane. */
-    private static FloatVector inverse(FloatVector v, FloatVector zero, FloatVector one) {
-        FloatVector r = one.div(v);
-        VectorMask<Float> ok = v.compare(VectorOperators.GT, zero).and(r.compare(VectorOperators.LT, Float.POSITIVE_INFINITY));
-        return zero.blend(r, ok);
-    }
-
-    /** The reference's per-sub-block fit, 8 sub-blocks at once; results into {@code s} and {@code m}. */
-    private static boolean fit(float[] t, boolean mse, float[] sOut, float[] mOut) {
+    /**
+     * One candidate of the reference's grid, per lane: {@code s = (h - l) / 15}, {@code m = -l} from the clipped ends
+     * {@code l = lo * ra}, {@code h = hi * rb}, refitted by least squares when {@code refit}; the pair into {@code s},
+     * {@code m} and its squared error into {@code e}.
+     */
+    private static void candidate(float[] t, float[] lo, float[] hi, float[] sx, float ra, float rb, boolean refit, float[] sOut,
+                                  float[] mOut, float[] eOut) {
         FloatVector zero = FloatVector.zero(FS);
         FloatVector one = FloatVector.broadcast(FS, 1f);
         FloatVector fifteen = FloatVector.broadcast(FS, 15f);
         FloatVector magic = FloatVector.broadcast(FS, MAGIC);
-        FloatVector lo = zero;
-        FloatVector hi = zero;
-        FloatVector sx = zero;
+        FloatVector l = FloatVector.fromArray(FS, lo, 0).mul(ra);
+        FloatVector h = FloatVector.fromArray(FS, hi, 0).mul(rb);
+        FloatVector s = h.sub(l).div(15f);
+        FloatVector m = l.neg();
+        if (refit) {
+            FloatVector r = one.div(s);
+            FloatVector inv = zero.blend(r, s.compare(VectorOperators.GT, zero).and(r.compare(VectorOperators.LT, Float.POSITIVE_INFINITY)));
+            FloatVector sq = zero;
+            FloatVector sqq = zero;
+            FloatVector sxq = zero;
+            for (int i = 0; i < SUB; i++) {
+                FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
+                FloatVector v = y.add(m).mul(inv);
+                v = v.blend(zero, v.compare(VectorOperators.LT, zero));
+                v = v.blend(fifteen, v.compare(VectorOperators.GT, fifteen));
+                FloatVector q = v.add(magic).sub(magic);
+                sq = sq.add(q);
+                sqq = sqq.add(q.mul(q));
+                sxq = sxq.add(y.mul(q));
+            }
+            FloatVector n = FloatVector.broadcast(FS, (float) SUB);
+            FloatVector sum = FloatVector.fromArray(FS, sx, 0);
+            FloatVector det = n.mul(sqq).sub(sq.mul(sq)); // integers below 2^24: exact, as the reference's int
+            VectorMask<Float> ok = det.compare(VectorOperators.GT, zero);
+            FloatVector s2 = n.mul(sxq).sub(sq.mul(sum)).div(det);
+            FloatVector negc = sum.sub(s2.mul(sq)).div(n).neg();
+            s2 = zero.blend(s2, s2.compare(VectorOperators.GT, zero));
+            FloatVector m2 = zero.blend(negc, negc.compare(VectorOperators.GT, zero));
+            s = s.blend(s2, ok);
+            m = m.blend(m2, ok);
+        }
+        FloatVector r = one.div(s);
+        FloatVector inv = zero.blend(r, s.compare(VectorOperators.GT, zero).and(r.compare(VectorOperators.LT, Float.POSITIVE_INFINITY)));
+        FloatVector e = zero;
         for (int i = 0; i < SUB; i++) {
             FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
-            lo = lo.blend(y, y.compare(VectorOperators.LT, lo));
-            hi = hi.blend(y, y.compare(VectorOperators.GT, hi));
-            sx = sx.add(y);
+            FloatVector v = y.add(m).mul(inv);
+            v = v.blend(zero, v.compare(VectorOperators.LT, zero));
+            v = v.blend(fifteen, v.compare(VectorOperators.GT, fifteen));
+            FloatVector q = v.add(magic).sub(magic);
+            FloatVector diff = y.sub(s.mul(q).sub(m));
+            e = e.add(diff.mul(diff));
         }
-        if (!hi.sub(lo).compare(VectorOperators.LE, SuperBlockCodec.MAX_RANGE).allTrue()) {
-            return false;
-        }
-        FloatVector best = FloatVector.broadcast(FS, Float.POSITIVE_INFINITY);
-        FloatVector bs = zero;
-        FloatVector bm = zero;
-        int ratios = mse ? RATIOS.length : 1;
-        FloatVector n = FloatVector.broadcast(FS, (float) SUB);
-        for (int a = 0; a < ratios; a++) {
-            FloatVector l = lo.mul(RATIOS[a]);
-            FloatVector m = l.neg();
-            for (int c = 0; c < ratios; c++) {
-                FloatVector h = hi.mul(RATIOS[c]);
-                FloatVector s = h.sub(l).div(15f);
-                FloatVector mm = m;
-                if (mse) {
-                    FloatVector inv = inverse(s, zero, one);
-                    FloatVector sq = zero;
-                    FloatVector sqq = zero;
-                    FloatVector sxq = zero;
-                    for (int i = 0; i < SUB; i++) {
-                        FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
-                        FloatVector q = code(y, mm, inv, zero, fifteen, magic);
-                        sq = sq.add(q);
-                        sqq = sqq.add(q.mul(q));
-                        sxq = sxq.add(y.mul(q));
-                    }
-                    FloatVector det = n.mul(sqq).sub(sq.mul(sq)); // integers below 2^24: exact, as the reference's int
-                    VectorMask<Float> ok = det.compare(VectorOperators.GT, zero);
-                    FloatVector s2 = n.mul(sxq).sub(sq.mul(sx)).div(det);
-                    FloatVector c2 = sx.sub(s2.mul(sq)).div(n);
-                    FloatVector negc = c2.neg();
-                    s2 = zero.blend(s2, s2.compare(VectorOperators.GT, zero));
-                    FloatVector m2 = zero.blend(negc, negc.compare(VectorOperators.GT, zero));
-                    s = s.blend(s2, ok);
-                    mm = mm.blend(m2, ok);
-                }
-                FloatVector inv = inverse(s, zero, one);
-                FloatVector e = zero;
-                for (int i = 0; i < SUB; i++) {
-                    FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
-                    FloatVector q = code(y, mm, inv, zero, fifteen, magic);
-                    FloatVector diff = y.sub(s.mul(q).sub(mm));
-                    e = e.add(diff.mul(diff));
-                }
-                VectorMask<Float> better = e.compare(VectorOperators.LT, best);
-                best = best.blend(e, better);
-                bs = bs.blend(s, better);
-                bm = bm.blend(mm, better);
+        s.intoArray(sOut, 0);
+        m.intoArray(mOut, 0);
+        e.intoArray(eOut, 0);
+    }
+
+    /** The reference's fit of 8 sub-blocks: false when a sub-block's range is too wide for the layout. */
+    private static boolean fit(float[] t, boolean mse, Scratch w) {
+        range(t, w.lo, w.hi, w.sx);
+        for (int j = 0; j < SUBS; j++) {
+            if (!(w.hi[j] - w.lo[j] <= SuperBlockCodec.MAX_RANGE)) {
+                return false;
             }
         }
-        bs.intoArray(sOut, 0);
-        bm.intoArray(mOut, 0);
+        java.util.Arrays.fill(w.best, Float.POSITIVE_INFINITY);
+        java.util.Arrays.fill(w.s, 0f);
+        java.util.Arrays.fill(w.m, 0f);
+        int ratios = mse ? RATIOS.length : 1;
+        for (int a = 0; a < ratios; a++) {
+            for (int c = 0; c < ratios; c++) {
+                candidate(t, w.lo, w.hi, w.sx, RATIOS[a], RATIOS[c], mse, w.cs, w.cm, w.e);
+                for (int j = 0; j < SUBS; j++) {
+                    if (w.e[j] < w.best[j]) {
+                        w.best[j] = w.e[j];
+                        w.s[j] = w.cs[j];
+                        w.m[j] = w.cm[j];
+                    }
+                }
+            }
+        }
         return true;
+    }
+
+    /** Per lane: the squared error of the sub-block stored with scale {@code d1} and minimum {@code m1}. */
+    private static void storedErrors(float[] t, float[] d1, float[] m1, float[] eOut) {
+        FloatVector zero = FloatVector.zero(FS);
+        FloatVector fifteen = FloatVector.broadcast(FS, 15f);
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector dv = FloatVector.fromArray(FS, d1, 0);
+        FloatVector mv = FloatVector.fromArray(FS, m1, 0);
+        FloatVector r = FloatVector.broadcast(FS, 1f).div(dv);
+        FloatVector inv = zero.blend(r, dv.compare(VectorOperators.GT, zero).and(r.compare(VectorOperators.LT, Float.POSITIVE_INFINITY)));
+        FloatVector e = zero;
+        for (int i = 0; i < SUB; i++) {
+            FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
+            FloatVector v = y.add(mv).mul(inv);
+            v = v.blend(zero, v.compare(VectorOperators.LT, zero));
+            v = v.blend(fifteen, v.compare(VectorOperators.GT, fifteen));
+            FloatVector q = v.add(magic).sub(magic);
+            FloatVector diff = y.sub(dv.mul(q).sub(mv));
+            e = e.add(diff.mul(diff));
+        }
+        e.intoArray(eOut, 0);
     }
 
     /** The reference's 3 × 3 integer neighbours of each sub-block's 6-bit scale and minimum; the least error stays. */
     private static void refine(float[] t, float d, float dmin, Scratch w) {
-        FloatVector zero = FloatVector.zero(FS);
-        FloatVector one = FloatVector.broadcast(FS, 1f);
-        FloatVector fifteen = FloatVector.broadcast(FS, 15f);
-        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
-        float[] d1 = w.d1;
-        float[] m1 = w.m1;
-        int[] sc = w.sc.clone();
-        int[] mq = w.mq.clone();
-        float[] best = new float[SUBS];
-        float[] e = new float[SUBS];
-        java.util.Arrays.fill(best, Float.POSITIVE_INFINITY);
+        int[] sc = w.sc0;
+        int[] mq = w.mq0;
+        System.arraycopy(w.sc, 0, sc, 0, SUBS);
+        System.arraycopy(w.mq, 0, mq, 0, SUBS);
+        java.util.Arrays.fill(w.best, Float.POSITIVE_INFINITY);
         for (int[] nb : NEIGHBOURS) {
             for (int j = 0; j < SUBS; j++) {
-                d1[j] = d * Math.max(0, Math.min(63, sc[j] + nb[0]));
-                m1[j] = dmin * Math.max(0, Math.min(63, mq[j] + nb[1]));
+                w.d1[j] = d * Math.max(0, Math.min(63, sc[j] + nb[0]));
+                w.m1[j] = dmin * Math.max(0, Math.min(63, mq[j] + nb[1]));
             }
-            FloatVector dv = FloatVector.fromArray(FS, d1, 0);
-            FloatVector mv = FloatVector.fromArray(FS, m1, 0);
-            FloatVector inv = inverse(dv, zero, one);
-            FloatVector err = zero;
-            for (int i = 0; i < SUB; i++) {
-                FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
-                FloatVector q = code(y, mv, inv, zero, fifteen, magic);
-                FloatVector diff = y.sub(dv.mul(q).sub(mv));
-                err = err.add(diff.mul(diff));
-            }
-            err.intoArray(e, 0);
+            storedErrors(t, w.d1, w.m1, w.e);
             for (int j = 0; j < SUBS; j++) {
-                if (e[j] < best[j]) {
-                    best[j] = e[j];
+                if (w.e[j] < w.best[j]) {
+                    w.best[j] = w.e[j];
                     w.sc[j] = Math.max(0, Math.min(63, sc[j] + nb[0]));
                     w.mq[j] = Math.max(0, Math.min(63, mq[j] + nb[1]));
                 }
@@ -226,29 +260,33 @@ final class SuperBlockVector {
 
     /** The final codes of the super-block starting at row index {@code base}, packed two per byte in row order. */
     private static void encode(float[] t, Scratch w, int base, int n, byte[] codes) {
-        FloatVector zero = FloatVector.zero(FS);
-        FloatVector one = FloatVector.broadcast(FS, 1f);
-        FloatVector fifteen = FloatVector.broadcast(FS, 15f);
-        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
-        FloatVector dv = FloatVector.fromArray(FS, w.d1, 0);
-        FloatVector mv = FloatVector.fromArray(FS, w.m1, 0);
-        FloatVector inv = inverse(dv, zero, one);
-        float[] q = w.s; // reused: the codes of one transposed row i, for the 8 sub-blocks
-        byte[] nib = new byte[SUPER];
-        for (int i = 0; i < SUB; i++) {
-            FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
-            code(y, mv, inv, zero, fifteen, magic).intoArray(q, 0);
-            for (int j = 0; j < SUBS; j++) {
-                nib[j * SUB + i] = (byte) q[j];
-            }
-        }
+        codesOf(t, w.d1, w.m1, w.q);
+        float[] q = w.q;
         int end = Math.min(SUPER, n - base);
         int i = 0;
-        for (; i + 1 < end; i += 2) {
-            codes[(base + i) >> 1] = (byte) (nib[i] | nib[i + 1] << 4);
+        for (; i + 1 < end; i += 2) { // element i of the super-block is q[(i % 32) * 8 + i / 32]
+            codes[(base + i) >> 1] = (byte) ((int) q[(i & 31) * SUBS + (i >> 5)] | (int) q[((i + 1) & 31) * SUBS + ((i + 1) >> 5)] << 4);
         }
         if (i < end) {
-            codes[(base + i) >> 1] = nib[i];
+            codes[(base + i) >> 1] = (byte) (int) q[(i & 31) * SUBS + (i >> 5)];
+        }
+    }
+
+    /** Per lane, the codes of the transposed super-block, as floats in the transposed order. */
+    private static void codesOf(float[] t, float[] d1, float[] m1, float[] qOut) {
+        FloatVector zero = FloatVector.zero(FS);
+        FloatVector fifteen = FloatVector.broadcast(FS, 15f);
+        FloatVector magic = FloatVector.broadcast(FS, MAGIC);
+        FloatVector dv = FloatVector.fromArray(FS, d1, 0);
+        FloatVector mv = FloatVector.fromArray(FS, m1, 0);
+        FloatVector r = FloatVector.broadcast(FS, 1f).div(dv);
+        FloatVector inv = zero.blend(r, dv.compare(VectorOperators.GT, zero).and(r.compare(VectorOperators.LT, Float.POSITIVE_INFINITY)));
+        for (int i = 0; i < SUB; i++) {
+            FloatVector y = FloatVector.fromArray(FS, t, i * SUBS);
+            FloatVector v = y.add(mv).mul(inv);
+            v = v.blend(zero, v.compare(VectorOperators.LT, zero));
+            v = v.blend(fifteen, v.compare(VectorOperators.GT, fifteen));
+            v.add(magic).sub(magic).intoArray(qOut, i * SUBS);
         }
     }
 }
