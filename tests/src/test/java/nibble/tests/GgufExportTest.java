@@ -86,6 +86,29 @@ class GgufExportTest {
         assertArrayEquals(Files.readAllBytes(gguf), Files.readAllBytes(again), "same table, same bytes");
     }
 
+    /**
+     * The K-quant layout on the synthetic demo model (hidden 256, intermediate 688): rows of 256 become Q4_K with
+     * their bytes carried over (gguf's dequantization gives the table's values bit for bit, under {@code --strict});
+     * the down projections' rows of 688 fit no ggml block (not a multiple of 32) and are written as their F32 values.
+     */
+    @Test
+    void kQuantLayoutExportsAsQ4K() throws Exception {
+        requirePython();
+        Path ckpt = tmp.resolve("ckpt");
+        run("synth", "--preset", "demo", "--output", ckpt.toString());
+        Path table = tmp.resolve("t");
+        run("shard", "--input", ckpt.toString(), "--output", table.toString());
+        Path q = tmp.resolve("q");
+        run("quantize", "--input", table.toString(), "--output", q.toString(), "--recipe", "int4-k256-mse");
+        Path gguf = tmp.resolve("q.gguf");
+        run("export", "--input", q.toString(), "--output", gguf.toString(), "--strict");
+        Map<String, GgmlType> types = assertMatchesTable(q, gguf, tmp);
+        assertEquals(GgmlType.Q4_K, types.get("blk.0.attn_q.weight"));
+        assertEquals(GgmlType.Q4_K, types.get("blk.3.ffn_up.weight"));
+        assertEquals(GgmlType.F32, types.get("blk.0.ffn_down.weight"), "rows of 688 fit no block type");
+        assertEquals(GgmlType.Q8_0, types.get("token_embd.weight"));
+    }
+
     @Test
     void huggingFaceQkRowsArePermutedToLlamaCppsLayout() throws Exception {
         requirePython();
