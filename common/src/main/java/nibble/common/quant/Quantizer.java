@@ -63,6 +63,9 @@ public final class Quantizer {
         }
         requireClip(tensor, row, scheme, clip);
         requireImportance(tensor, row, values, importance);
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.INSTANCE.quantizeWeighted(tensor, row, values, RowLayout.of(scheme, values.length), importance);
+        }
         return UniformCodec.INSTANCE.quantizeScalar(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
     }
 
@@ -74,6 +77,9 @@ public final class Quantizer {
         }
         requireClip(tensor, row, scheme, clip);
         requireImportance(tensor, row, values, importance);
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.INSTANCE.quantizeWeighted(tensor, row, values, RowLayout.of(scheme, values.length), importance);
+        }
         return UniformCodec.INSTANCE.quantizeReference(tensor, row, values, RowLayout.of(scheme, values.length), clip, importance);
     }
 

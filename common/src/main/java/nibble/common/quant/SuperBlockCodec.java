@@ -119,8 +119,23 @@ final class SuperBlockCodec implements Codec {
 
     @Override
     public QuantizedRow quantizeReference(String tensor, long row, float[] x, RowLayout layout, Clip clip) {
+        return reference(tensor, row, x, layout, null);
+    }
+
+    /**
+     * The importance-weighted search ({@link Importance#ACTIVATIONS}, recipe {@code int4-k256-imatrix}): every squared
+     * error and every least-squares sum of the search is weighted by {@code importance[c]} (column {@code c}'s mean
+     * x², as a float), the zero pad past the row's end by 0. Weights of 1 give {@link #quantizeReference}'s bytes
+     * exactly (multiplying by 1 and summing 32 ones are exact). Weighted rows have no vector path.
+     */
+    QuantizedRow quantizeWeighted(String tensor, long row, float[] x, RowLayout layout, double[] importance) {
+        return reference(tensor, row, x, layout, importance);
+    }
+
+    private QuantizedRow reference(String tensor, long row, float[] x, RowLayout layout, double[] importance) {
         Quantizer.requireFinite(tensor, row, x);
         boolean mse = layout.scheme().range() == RangeMethod.MSE;
+        float[] wy = new float[SUB];
         int n = x.length;
         int blocks = superBlocks(n);
         int[] codes = new int[n];
@@ -131,7 +146,8 @@ final class SuperBlockCodec implements Codec {
         for (int b = 0; b < blocks; b++) {
             for (int j = 0; j < SUBS; j++) {
                 load(x, b * SUPER + j * SUB, y);
-                float[] fit = fitReference(y, mse);
+                weights(importance, b * SUPER + j * SUB, x.length, wy);
+                float[] fit = fitReference(y, wy, mse);
                 s[j] = fit[0];
                 m[j] = fit[1];
                 if (!Float.isFinite(s[j]) || !Float.isFinite(m[j])) {
@@ -158,6 +174,7 @@ final class SuperBlockCodec implements Codec {
                 int sc = (int) Math.rint(Math.min(s[j] * id, 63f));
                 int mq = (int) Math.rint(Math.min(m[j] * idmin, 63f));
                 load(x, b * SUPER + j * SUB, y);
+                weights(importance, b * SUPER + j * SUB, x.length, wy);
                 if (mse) {
                     float best = Float.POSITIVE_INFINITY;
                     int bs = sc;
@@ -166,7 +183,7 @@ final class SuperBlockCodec implements Codec {
                         for (int dm : new int[] {0, -1, 1}) {
                             int sc2 = Math.max(0, Math.min(63, sc + ds));
                             int m2 = Math.max(0, Math.min(63, mq + dm));
-                            float e = storedError(y, d * sc2, dmin * m2);
+                            float e = storedError(y, wy, d * sc2, dmin * m2);
                             if (e < best) {
                                 best = e;
                                 bs = sc2;
@@ -199,6 +216,13 @@ final class SuperBlockCodec implements Codec {
         }
     }
 
+    /** Sub-block weights: 1 everywhere without importance; else the columns' importance, 0 past the row's end. */
+    private static void weights(double[] importance, int from, int n, float[] w) {
+        for (int i = 0; i < SUB; i++) {
+            w[i] = importance == null ? 1f : from + i < n ? (float) importance[from + i] : 0f;
+        }
+    }
+
     /** The code of {@code v} in a sub-block of minimum {@code m1} and inverse scale {@code inv}. */
     private static int codeReference(float v, float m1, float inv) {
         float t = (v + m1) * inv;
@@ -207,26 +231,31 @@ final class SuperBlockCodec implements Codec {
     }
 
     /** Squared error of a sub-block stored with scale {@code d1} and minimum {@code m1}, float, in element order. */
-    private static float storedError(float[] y, float d1, float m1) {
+    private static float storedError(float[] y, float[] w, float d1, float m1) {
         float inv = inverse(d1);
         float e = 0f;
         for (int i = 0; i < SUB; i++) {
             float r = d1 * codeReference(y[i], m1, inv) - m1;
             float diff = y[i] - r;
-            e += diff * diff;
+            e += w[i] * (diff * diff);
         }
         return e;
     }
 
-    /** The sub-block's (scale, minimum) before 6-bit rounding: the grid search (and refit) or min/max. */
-    private static float[] fitReference(float[] y, boolean mse) {
+    /**
+     * The sub-block's (scale, minimum) before 6-bit rounding: the grid search (and refit) or min/max. Weights
+     * {@code w} multiply each squared error and each term of the least-squares sums (all 1 without importance).
+     */
+    private static float[] fitReference(float[] y, float[] w, boolean mse) {
         float lo = 0f;
         float hi = 0f;
-        float sx = 0f;
+        float sw = 0f;
+        float swx = 0f;
         for (int i = 0; i < SUB; i++) {
             lo = y[i] < lo ? y[i] : lo;
             hi = y[i] > hi ? y[i] : hi;
-            sx += y[i];
+            sw += w[i];
+            swx += w[i] * y[i];
         }
         if (!(hi - lo <= MAX_RANGE)) {
             return new float[] {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY};
@@ -243,19 +272,19 @@ final class SuperBlockCodec implements Codec {
                 float m = -l;
                 if (mse) {
                     float inv = inverse(s);
-                    int sq = 0;
-                    int sqq = 0;
-                    float sxq = 0f;
+                    float swq = 0f;
+                    float swqq = 0f;
+                    float swxq = 0f;
                     for (int i = 0; i < SUB; i++) {
-                        int q = codeReference(y[i], m, inv);
-                        sq += q;
-                        sqq += q * q;
-                        sxq += y[i] * q;
+                        float q = codeReference(y[i], m, inv);
+                        swq += w[i] * q;
+                        swqq += w[i] * (q * q);
+                        swxq += (w[i] * y[i]) * q;
                     }
-                    int det = SUB * sqq - sq * sq;
-                    if (det > 0) {
-                        float s2 = ((float) SUB * sxq - (float) sq * sx) / (float) det;
-                        float c2 = (sx - s2 * (float) sq) / (float) SUB;
+                    float det = sw * swqq - swq * swq; // unweighted: integers below 2^24, exact
+                    if (det > 0f) {
+                        float s2 = (sw * swxq - swq * swx) / det;
+                        float c2 = (swx - s2 * swq) / sw;
                         s = s2 > 0f ? s2 : 0f;
                         m = -c2 > 0f ? -c2 : 0f;
                     }
@@ -264,7 +293,7 @@ final class SuperBlockCodec implements Codec {
                 float e = 0f;
                 for (int i = 0; i < SUB; i++) {
                     float diff = y[i] - (s * codeReference(y[i], m, inv) - m);
-                    e += diff * diff;
+                    e += w[i] * (diff * diff);
                 }
                 if (e < best) {
                     best = e;

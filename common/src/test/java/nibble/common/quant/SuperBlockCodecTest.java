@@ -202,6 +202,46 @@ class SuperBlockCodecTest {
     }
 
     @Test
+    void weightsOfOneGiveTheUnweightedBytes() {
+        Scheme weighted = MSE.withImportance(Importance.ACTIVATIONS);
+        SplittableRandom r = new SplittableRandom(12);
+        int[] lengths = {32, 96, 256, 576, 1536, 4096};
+        for (int k = 0; k < 300; k++) {
+            float[] x = row(r, k);
+            x = java.util.Arrays.copyOf(x, lengths[k % lengths.length]);
+            double[] ones = new double[x.length];
+            java.util.Arrays.fill(ones, 1.0);
+            assertEquals(Quantizer.quantize("t", k, x, MSE), Quantizer.quantize("t", k, x, weighted, null, ones), "row " + k);
+        }
+    }
+
+    @Test
+    void weightedSearchLowersTheWeightedError() {
+        Scheme weighted = MSE.withImportance(Importance.ACTIVATIONS);
+        SplittableRandom r = new SplittableRandom(13);
+        double plain = 0;
+        double imatrix = 0;
+        for (int k = 0; k < 32; k++) {
+            float[] x = studentT(r, 2048, 0.02);
+            double[] w = new double[x.length];
+            for (int i = 0; i < w.length; i++) {
+                double g = r.nextGaussian();
+                w[i] = Math.exp(2 * g); // heavy-tailed channel importance, as activations' mean x²
+            }
+            float[] a = Quantizer.dequantize(Quantizer.quantize("t", k, x, MSE), MSE, x.length);
+            float[] b = Quantizer.dequantize(Quantizer.quantize("t", k, x, weighted, null, w), weighted, x.length);
+            assertEquals(Quantizer.quantize("t", k, x, weighted, null, w), Quantizer.quantizeReference("t", k, x, weighted, null, w));
+            for (int i = 0; i < x.length; i++) {
+                plain += w[i] * (x[i] - a[i]) * (x[i] - a[i]);
+                imatrix += w[i] * (x[i] - b[i]) * (x[i] - b[i]);
+            }
+        }
+        assertTrue(imatrix < 0.9 * plain, "weighted error: imatrix " + imatrix + " vs unweighted search " + plain);
+        assertThrows(InvalidInputException.class, () -> MSE.withImportance(Importance.HESSIAN));
+        assertEquals(weighted, Recipe.load("int4-k256-imatrix").defaultScheme());
+    }
+
+    @Test
     void badRowsAreRefusedNamingTheProblem() {
         float[] x = new float[256];
         x[3] = Float.NaN;
