@@ -29,6 +29,7 @@ import nibble.common.InvalidInputException;
  *
  * <p>{@link #quantizeReference} is the plain definition; {@link #quantizeScalar} runs it (it has no
  * separate scalar fast path); {@link #quantizeVector} is the fast path, tested byte-identical.
+ * {@link #quantizeWeighted} is the importance-weighted search (recipe {@code int4-k256-imatrix}).
  */
 final class SuperBlockCodec implements Codec {
     static final SuperBlockCodec INSTANCE = new SuperBlockCodec();
