@@ -64,7 +64,7 @@ class GgufExportTest {
         TestSpark.Run r = run("export", "--input", q.toString(), "--output", gguf.toString());
         assertTrue(r.err().contains("re-quantize") || r.err().contains("requantize"), "a note per re-quantized tensor: " + r.err());
 
-        Map<String, GgmlType> types = assertMatchesTable(q, gguf);
+        Map<String, GgmlType> types = assertMatchesTable(q, gguf, tmp);
         assertEquals(GgmlType.Q4_0, types.get("token_embd.weight"));
         assertEquals(GgmlType.Q8_0, types.get("blk.0.attn_q.weight"));
         assertEquals(GgmlType.Q4_1, types.get("blk.0.attn_k.weight"));
@@ -86,6 +86,29 @@ class GgufExportTest {
         assertArrayEquals(Files.readAllBytes(gguf), Files.readAllBytes(again), "same table, same bytes");
     }
 
+    /**
+     * The K-quant layout on the synthetic demo model (hidden 256, intermediate 688): rows of 256 become Q4_K with
+     * their bytes carried over (gguf's dequantization gives the table's values bit for bit, under {@code --strict});
+     * the down projections' rows of 688 fit no ggml block (not a multiple of 32) and are written as their F32 values.
+     */
+    @Test
+    void kQuantLayoutExportsAsQ4K() throws Exception {
+        requirePython();
+        Path ckpt = tmp.resolve("ckpt");
+        run("synth", "--preset", "demo", "--output", ckpt.toString());
+        Path table = tmp.resolve("t");
+        run("shard", "--input", ckpt.toString(), "--output", table.toString());
+        Path q = tmp.resolve("q");
+        run("quantize", "--input", table.toString(), "--output", q.toString(), "--recipe", "int4-k256-mse");
+        Path gguf = tmp.resolve("q.gguf");
+        run("export", "--input", q.toString(), "--output", gguf.toString(), "--strict");
+        Map<String, GgmlType> types = assertMatchesTable(q, gguf, tmp);
+        assertEquals(GgmlType.Q4_K, types.get("blk.0.attn_q.weight"));
+        assertEquals(GgmlType.Q4_K, types.get("blk.3.ffn_up.weight"));
+        assertEquals(GgmlType.F32, types.get("blk.0.ffn_down.weight"), "rows of 688 fit no block type");
+        assertEquals(GgmlType.Q8_0, types.get("token_embd.weight"));
+    }
+
     @Test
     void huggingFaceQkRowsArePermutedToLlamaCppsLayout() throws Exception {
         requirePython();
@@ -99,7 +122,7 @@ class GgufExportTest {
         GgufExport.Tensor q = plan.tensors().stream().filter(x -> x.slot().name().equals("blk.0.attn_q.weight")).findFirst().orElseThrow();
         assertEquals(4, q.ropeHeads(), "a Hugging Face checkpoint's q rows are permuted per head");
         assertEquals(8, q.sourceRow(1), "GGUF row 1 is the second half's first row (head dim 16)");
-        assertMatchesTable(table, gguf);
+        assertMatchesTable(table, gguf, tmp);
     }
 
     @Test
@@ -149,10 +172,10 @@ class GgufExportTest {
     /**
      * Asserts that gguf's dequantization of every tensor of {@code gguf} equals what the table holds:
      * its values bit for bit where they carry over, or its values re-encoded where the export changed
-     * them; returns each tensor's GGUF type by GGUF name.
+     * them; returns each tensor's GGUF type by GGUF name. {@code work} holds the reference's JSON.
      */
-    private Map<String, GgmlType> assertMatchesTable(Path table, Path gguf) throws Exception {
-        JsonNode ref = GgufShardTest.reference(gguf, tmp.resolve(gguf.getFileName() + ".json"));
+    static Map<String, GgmlType> assertMatchesTable(Path table, Path gguf, Path work) throws Exception {
+        JsonNode ref = GgufShardTest.reference(gguf, work.resolve(gguf.getFileName() + ".json"));
         Manifest m = Tables.manifest(table);
         GgufExport.Plan plan = GgufExport.plan(m, table.toString());
         Map<String, CRC32> expected = expectedCrcs(table, m, plan);

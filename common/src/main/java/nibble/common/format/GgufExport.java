@@ -25,7 +25,7 @@ import nibble.common.table.TensorEntry;
  * <p>Types: a dense or kept tensor keeps its dtype (F32, F16, BF16). A quantized tensor whose scheme
  * is a ggml block type carries its codes and scales over ({@link Carry#REPACK}): symmetric int4 g32 →
  * Q4_0, symmetric int8 g32 → Q8_0, asymmetric int4 g32 → Q4_1 (all with F16 scales, rows a multiple
- * of 32). Any other 4- or 8-bit scheme is re-quantized from its dequantized values to Q4_0 or Q8_0
+ * of 32), the K-quant layout (superblock granularity) → Q4_K (rows a multiple of 256). Any other 4- or 8-bit scheme is re-quantized from its dequantized values to Q4_0 or Q8_0
  * ({@link Carry#REQUANTIZE}, refused under {@code --strict}); a row length that is not a multiple of
  * 32 fits no block type and is written as the F32 of its dequantized values ({@link Carry#DEQUANTIZE}:
  * the values are exact, the file is larger).
@@ -119,6 +119,9 @@ public final class GgufExport {
         if (s == null) {
             type = dense(info.dtype());
             carry = Carry.COPY;
+        } else if (s.granularity() == Granularity.SUPERBLOCK && info.rowLength() % 256 == 0 && info.rowLength() > 0) {
+            type = GgmlType.Q4_K;
+            carry = Carry.REPACK;
         } else if (info.rowLength() % 32 != 0 || info.rowLength() == 0) {
             type = GgmlType.F32;
             carry = Carry.DEQUANTIZE;
@@ -174,6 +177,7 @@ public final class GgufExport {
             case Q4_0 -> 2;
             case Q4_1 -> 3;
             case Q8_0 -> 7;
+            case Q4_K -> 14;
             case BF16 -> 32;
             default -> 0;
         };

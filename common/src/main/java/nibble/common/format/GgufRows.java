@@ -12,7 +12,7 @@ import nibble.common.quant.Scheme;
  * element {@code j} in the low and {@code j + 16} in the high nibble of byte {@code j}. int8 g32
  * symmetric is {@code Q8_0} byte for byte. Asymmetric int4 g32 is {@code Q4_1} with
  * {@code m = -zero · scale} rounded to F16: exact when that product fits F16, which
- * {@link #q4_1} reports per row.
+ * {@link #q4_1} reports per row. The K-quant layout is {@code Q4_K} with the nibbles reordered ({@link #q4_K}).
  */
 public final class GgufRows {
     /** The scheme of {@code Q4_0}: symmetric int4, groups of 32, min/max range, F16 scales. */
@@ -71,6 +71,25 @@ public final class GgufRows {
             }
         }
         return inexact;
+    }
+
+    /**
+     * Writes the {@code Q4_K} blocks of a K-quant row ({@link nibble.common.quant.Granularity#SUPERBLOCK}) of {@code n}
+     * values (a multiple of 256): each block's first 16 bytes ({@code d}, {@code dmin}, the 12 bytes of 6-bit scales and
+     * minimums) are the row's {@code scales} bytes as stored; its {@code qs[128]} holds, per 64 values, element {@code l}
+     * in the low and {@code l + 32} in the high nibble of byte {@code l}. The values are unchanged.
+     */
+    public static void q4_K(byte[] codes, byte[] scales, int n, byte[] out, int off) {
+        for (int b = 0; b < n / 256; b++) {
+            int p = off + 144 * b;
+            System.arraycopy(scales, 16 * b, out, p, 16);
+            for (int c = 0; c < 4; c++) {
+                int e = 256 * b + 64 * c;
+                for (int l = 0; l < 32; l++) {
+                    out[p + 16 + 32 * c + l] = (byte) (nibble(codes, e + l) | nibble(codes, e + l + 32) << 4);
+                }
+            }
+        }
     }
 
     /** Quantizes {@code values} (a multiple of 32) to {@code Q4_0} or {@code Q8_0} blocks with Nibble's round-to-nearest. */

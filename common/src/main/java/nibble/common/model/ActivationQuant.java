@@ -21,6 +21,9 @@ public enum ActivationQuant {
      * every linear layer whose weights are quantized (the output head too) is rounded to Q8_0 blocks of
      * 32 values ({@link #q8_0RoundTrip}) and dequantized; inputs of dense layers stay float. With it,
      * Nibble's perplexity of a quantized table is the perplexity llama.cpp computes for its GGUF export.
+     * The input of a K-quant matrix (Q4_K) is rounded to Q8_K blocks of 256 instead ({@link #q8_KRoundTrip}), as
+     * llama.cpp does for Q4_K; when layers sharing one input differ, the first one's (q of q/k/v, gate of
+     * gate/up) decides.
      */
     Q8_0("q8_0");
 
@@ -54,9 +57,15 @@ public enum ActivationQuant {
         };
     }
 
-    /** Rounds {@code x[0..n)} into {@code out} as this mode does (not {@link #NONE}). */
-    void roundTrip(float[] x, int n, float[] out) {
-        if (this == Q8_0) {
+    /**
+     * Rounds {@code x[0..n)}, the input of {@code layer} (and of the layers sharing it), into {@code out} as this
+     * mode does (not {@link #NONE}). Under {@link #Q8_0} the input of a K-quant matrix (GGUF Q4_K) is rounded to
+     * Q8_K instead, as llama.cpp does ({@link #q8_KRoundTrip}).
+     */
+    void roundTrip(Linear layer, float[] x, int n, float[] out) {
+        if (this == Q8_0 && layer instanceof QuantizedMatrix m && m.kQuant()) {
+            q8_KRoundTrip(x, n, out);
+        } else if (this == Q8_0) {
             q8_0RoundTrip(x, n, out);
         } else {
             int8RoundTrip(x, n, out);
@@ -82,6 +91,38 @@ public enum ActivationQuant {
             float id = amax != 0 ? 127f / amax : 0f;
             for (int i = start; i < end; i++) {
                 out[i] = (float) Math.rint(x[i] * id) * d;
+            }
+        }
+    }
+
+    /**
+     * Rounds {@code x[0..n)} into {@code out} as ggml's {@code quantize_row_q8_K} does before a K-quant dot product,
+     * block by block of 256 (a shorter last block is its own block): {@code max} the block's value of largest
+     * magnitude (the first on ties), {@code iscale = -127 / max}, codes {@code min(127, rint(iscale * x))} (ties to
+     * even), the value code times {@code 1 / iscale} (an F32 scale). A zero block stays zero.
+     */
+    public static void q8_KRoundTrip(float[] x, int n, float[] out) {
+        for (int start = 0; start < n; start += 256) {
+            int end = Math.min(n, start + 256);
+            float max = 0;
+            float amax = 0;
+            for (int i = start; i < end; i++) {
+                float ax = Math.abs(x[i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = x[i];
+                }
+            }
+            if (amax == 0) {
+                for (int i = start; i < end; i++) {
+                    out[i] = 0f;
+                }
+                continue;
+            }
+            float iscale = -127f / max;
+            float d = 1f / iscale;
+            for (int i = start; i < end; i++) {
+                out[i] = Math.min(127f, (float) Math.rint(iscale * x[i])) * d;
             }
         }
     }

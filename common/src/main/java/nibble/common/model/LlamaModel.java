@@ -190,7 +190,7 @@ public final class LlamaModel {
         if (!activationQuant.rounds(layer, false)) {
             return x;
         }
-        activationQuant.roundTrip(x, n, cache.quantized);
+        activationQuant.roundTrip(layer, x, n, cache.quantized);
         return cache.quantized;
     }
 
@@ -198,7 +198,7 @@ public final class LlamaModel {
         if (!activationQuant.rounds(weights.lmHead(), true)) {
             return cache.xb;
         }
-        activationQuant.roundTrip(cache.xb, config.hiddenSize(), cache.quantized);
+        activationQuant.roundTrip(weights.lmHead(), cache.xb, config.hiddenSize(), cache.quantized);
         return cache.quantized;
     }
 

@@ -161,7 +161,7 @@ final class Prefill {
         }
         for (int t = 0; t < n; t++) {
             System.arraycopy(a, t * width, row, 0, width);
-            aq.roundTrip(row, width, row);
+            aq.roundTrip(reader, row, width, row);
             System.arraycopy(row, 0, quantized, t * width, width);
         }
         return quantized;

@@ -43,6 +43,11 @@ public final class QuantizedMatrix implements Linear, Embedding {
         this.zeros = zeros;
     }
 
+    /** Whether the rows are in the K-quant layout (GGUF Q4_K), whose input llama.cpp rounds to Q8_K. */
+    public boolean kQuant() {
+        return scheme.granularity() == nibble.common.quant.Granularity.SUPERBLOCK;
+    }
+
     @Override
     public int rows() {
         return rows;

@@ -174,6 +174,9 @@ public final class Quantizer {
     }
 
     private static Codec codec(Scheme s) {
+        if (s.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.INSTANCE;
+        }
         switch (s.codebook()) {
             case NF4: return Nf4.CODEC;
             case LOG2: return Log2Code.CODEC;

@@ -54,7 +54,7 @@ public final class Recipe {
 
     /** Names of the recipes shipped in conf/recipes and the jar. */
     public static final List<String> BUILT_IN = List.of("int4-g32", "int4-g128", "int4-g32-mse", "int4-g32-imatrix", "nf4-g64",
-            "nf4-g64-imatrix", "int8-channel", "int4-g32-gptq", "int4-g32-awq");
+            "nf4-g64-imatrix", "int8-channel", "int4-g32-gptq", "int4-g32-awq", "int4-k256-mse", "int4-k256-imatrix");
 
     /** One override: a regex on the tensor name and what to do on a match. */
     public record Rule(Pattern match, Treatment treatment) {

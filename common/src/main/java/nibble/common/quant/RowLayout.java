@@ -18,6 +18,10 @@ import nibble.common.InvalidInputException;
  * asymmetric as unsigned 0..255.
  * <li><b>scales</b>: one per group, little-endian F16 or F32 ({@link ScaleFormat}).
  * <li><b>zeros</b>: asymmetric schemes only, one unsigned zero-point byte per group; null otherwise.
+ * <li>{@link Granularity#SUPERBLOCK} (the K-quant layout, {@link SuperBlockCodec}): groups are the
+ * sub-blocks of 32 values (codes 0..15 packed as above); <b>scales</b> holds per super-block of 256
+ * values the 16 bytes {@code d}, {@code dmin} (F16) and 12 bytes of 6-bit sub-block scales and
+ * minimums, as GGUF's {@code block_q4_K}; there are no zero-points.
  * </ul>
  * The codecs' reference paths store and read codes only through {@link #packCodes} and {@link
  * #code}. Their fast paths write and read the 4-bit packing directly, two nibbles at a time, and
@@ -38,11 +42,17 @@ public record RowLayout(Scheme scheme, int rowLength) {
 
     /** Values per group; the last group may be shorter. */
     public int groupLength() {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.SUB;
+        }
         return scheme.granularity() == Granularity.GROUP ? scheme.groupSize() : Math.max(rowLength, 1);
     }
 
     /** Groups (= scales) per row: {@code ceil(rowLength / groupSize)}, or 1. */
     public int groupCount() {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return (rowLength + SuperBlockCodec.SUB - 1) / SuperBlockCodec.SUB;
+        }
         return scheme.granularity() == Granularity.GROUP ? (rowLength + scheme.groupSize() - 1) / scheme.groupSize() : 1;
     }
 
@@ -63,12 +73,15 @@ public record RowLayout(Scheme scheme, int rowLength) {
 
     /** Bytes of scales. */
     public int scaleBytes() {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.superBlocks(rowLength) * SuperBlockCodec.HEADER;
+        }
         return groupCount() * scheme.scaleFormat().bytes();
     }
 
     /** True when the row stores a zero-point per group (asymmetric schemes). */
     public boolean hasZeros() {
-        return !scheme.symmetric();
+        return !scheme.symmetric() && scheme.granularity() != Granularity.SUPERBLOCK;
     }
 
     /** Bytes of zero-points: one per group, or 0. */
@@ -78,6 +91,9 @@ public record RowLayout(Scheme scheme, int rowLength) {
 
     /** Bytes the stored row takes: codes, scales and zero-points. */
     public long storedBytes() {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return codeBytes() + scaleBytes();
+        }
         long groups = groupCount();
         return codeBytes() + groups * scheme.scaleFormat().bytes() + (hasZeros() ? groups : 0);
     }
@@ -90,6 +106,9 @@ public record RowLayout(Scheme scheme, int rowLength) {
     public double bitsPerWeight() {
         if (rowLength <= 0) {
             throw new IllegalArgumentException("row length must be positive, got " + rowLength);
+        }
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return (8.0 * codeBytes() + 8.0 * scaleBytes()) / rowLength;
         }
         long perGroup = 8L * scheme.scaleFormat().bytes() + (hasZeros() ? 8 : 0);
         return (8.0 * codeBytes() + perGroup * groupCount()) / rowLength;
@@ -161,6 +180,9 @@ public record RowLayout(Scheme scheme, int rowLength) {
 
     /** The scale of group {@code g}, read from the scales column. */
     public float scale(byte[] scales, int g) {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            return SuperBlockCodec.subScale(scales, g);
+        }
         if (scheme.scaleFormat() == ScaleFormat.F16) {
             return Halfs.f16ToFloat((short) ((scales[2 * g] & 0xff) | (scales[2 * g + 1] << 8)));
         }
@@ -174,6 +196,15 @@ public record RowLayout(Scheme scheme, int rowLength) {
      * largest F32 scales).
      */
     public int firstNonFiniteScale(byte[] scales) {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            for (int b = 0; b < SuperBlockCodec.superBlocks(rowLength); b++) {
+                int o = b * SuperBlockCodec.HEADER;
+                if (!Float.isFinite(SuperBlockCodec.half(scales, o)) || !Float.isFinite(SuperBlockCodec.half(scales, o + 2))) {
+                    return b * SuperBlockCodec.SUBS;
+                }
+            }
+            return -1;
+        }
         for (int g = 0; g < groupCount(); g++) {
             if (!Float.isFinite(scale(scales, g))) {
                 return g;
@@ -184,6 +215,9 @@ public record RowLayout(Scheme scheme, int rowLength) {
 
     /** Stores {@code scale} (already rounded to the scale format) as group {@code g}'s. */
     public void putScale(byte[] scales, int g, float scale) {
+        if (scheme.granularity() == Granularity.SUPERBLOCK) {
+            throw new IllegalStateException("a K-quant row's scales are written by its codec");
+        }
         if (scheme.scaleFormat() == ScaleFormat.F16) {
             short h = Halfs.floatToF16(scale);
             scales[2 * g] = (byte) h;

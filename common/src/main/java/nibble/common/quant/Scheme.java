@@ -32,6 +32,11 @@ public record Scheme(int bits, boolean symmetric, Granularity granularity, int g
             throw new InvalidInputException("importance hessian (GPTQ) needs range minmax or mse, codebook uniform and granularity "
                     + "channel or group");
         }
+        if (granularity == Granularity.SUPERBLOCK && (bits != 4 || symmetric || codebook != Codebook.UNIFORM
+                || range == RangeMethod.PERCENTILE || scaleFormat != ScaleFormat.F16 || importance == Importance.HESSIAN)) {
+            throw new InvalidInputException("granularity superblock (the K-quant layout, GGUF Q4_K) needs bits 4, symmetric false, "
+                    + "codebook uniform, range minmax or mse, scale_dtype F16 and importance none or activations");
+        }
         if (bits != 4 && bits != 8) {
             throw new InvalidInputException("bits must be 4 or 8, got " + bits);
         }

@@ -51,7 +51,8 @@ public record QuantDetails(Treatment treatment, double bitsPerWeight, ErrorSumma
         }
         StringBuilder b = new StringBuilder(s.codebook() == Codebook.UNIFORM ? "int" + s.bits() : lower(s.codebook()));
         b.append(s.symmetric() ? "" : " asym");
-        b.append(' ').append(s.granularity() == Granularity.GROUP ? "g" + s.groupSize() : lower(s.granularity()));
+        b.append(' ').append(s.granularity() == Granularity.GROUP ? "g" + s.groupSize()
+                : s.granularity() == Granularity.SUPERBLOCK ? "k256" : lower(s.granularity()));
         if (s.range() != RangeMethod.MINMAX) {
             b.append(' ').append(lower(s.range()));
         }

@@ -15,9 +15,11 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.infra.Blackhole;
 
 import nibble.common.quant.Codebook;
+import nibble.common.quant.Granularity;
 import nibble.common.quant.Quantizer;
 import nibble.common.quant.RangeMethod;
 import nibble.common.quant.Scheme;
+import nibble.common.quant.ScaleFormat;
 
 /**
  * Single-thread quantization throughput over 1M heavy-tailed (Student-t, 4 degrees of freedom)
@@ -46,6 +48,9 @@ public class QuantizeBenchmark {
 
     private static final Scheme RTN_G128_ASYM = Scheme.group(4, false, 128);
     private static final Scheme INT8_G32 = Scheme.group(8, true, 32);
+    /** The K-quant layout (GGUF Q4_K bytes) with its search: recipe int4-k256-mse. */
+    private static final Scheme KQUANT_MSE = new Scheme(4, false, Granularity.SUPERBLOCK, 0, Codebook.UNIFORM, RangeMethod.MSE, 0,
+            ScaleFormat.F16);
     static final String SCALAR = "-Dnibble.vector=false";
 
     @Setup
@@ -80,6 +85,7 @@ public class QuantizeBenchmark {
             case "nf4G64": return NF4_G64;
             case "int8Channel": return INT8_CHANNEL;
             case "int8G32": return INT8_G32;
+            case "kquantMse": return KQUANT_MSE;
             default: throw new IllegalArgumentException(benchmark);
         }
     }
@@ -165,6 +171,17 @@ public class QuantizeBenchmark {
     @Fork(jvmArgsAppend = SCALAR)
     public void int8G32Scalar(Blackhole bh) {
         run(INT8_G32, bh);
+    }
+
+    @Benchmark
+    public void kquantMse(Blackhole bh) {
+        run(KQUANT_MSE, bh);
+    }
+
+    @Benchmark
+    @Fork(jvmArgsAppend = SCALAR)
+    public void kquantMseScalar(Blackhole bh) {
+        run(KQUANT_MSE, bh);
     }
 
     @Benchmark

@@ -26,7 +26,7 @@ class QuantizedMatrixTest {
         Path model = LlamaModelTest.stories260K();
         Assumptions.assumeTrue(model != null, "stories260K is absent");
         LocalModels.LocalCheckpoint ckpt = LocalModels.open(model);
-        for (String recipeName : new String[] {"int4-g32-mse", "nf4-g64", "int8-channel"}) {
+        for (String recipeName : new String[] {"int4-g32-mse", "nf4-g64", "int8-channel", "int4-k256-mse"}) {
             Recipe recipe = Recipe.load(recipeName);
             WeightSource packed = PackedWeights.of(ckpt.tensors(), (name, shape) -> (Scheme) recipe.schemeFor(name, shape));
             TensorSource dequantized = name -> {
@@ -63,7 +63,9 @@ class QuantizedMatrixTest {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(11);
         List<Scheme> schemes = List.of(Scheme.group(4, true, 32), Scheme.group(4, false, 128), Scheme.group(4, true, 33),
                 Scheme.group(4, false, 7), Scheme.channel(4, true), Scheme.channel(4, false), Scheme.group(8, true, 32),
-                Scheme.group(4, true, 64).withCodebook(Codebook.NF4), Scheme.group(4, true, 16).withCodebook(Codebook.LOG2));
+                Scheme.group(4, true, 64).withCodebook(Codebook.NF4), Scheme.group(4, true, 16).withCodebook(Codebook.LOG2),
+                new Scheme(4, false, nibble.common.quant.Granularity.SUPERBLOCK, 0, Codebook.UNIFORM, nibble.common.quant.RangeMethod.MSE, 0,
+                        nibble.common.quant.ScaleFormat.F16));
         for (Scheme s : schemes) {
             for (int cols : new int[] {1, 3, 4, 37, 64, 70, 129, 172}) {
                 int rows = 5;

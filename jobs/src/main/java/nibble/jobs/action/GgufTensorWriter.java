@@ -102,6 +102,8 @@ final class GgufTensorWriter implements OrderedRows.Visitor {
                     GgufRows.q4_0(r.codes(), r.scales(), n, bytes, 0);
                 } else if (type == GgmlType.Q8_0) {
                     GgufRows.q8_0(r.codes(), r.scales(), n, bytes, 0);
+                } else if (type == GgmlType.Q4_K) {
+                    GgufRows.q4_K(r.codes(), r.scales(), n, bytes, 0);
                 } else if (GgufRows.q4_1(r.codes(), r.scales(), r.zeros(), n, bytes, 0) > 0) {
                     if (strict) {
                         throw bad(r, "has a zero-point whose Q4_1 minimum does not fit F16, so Q4_1 cannot store its values"
