@@ -24,6 +24,7 @@ import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.PlannedFiles;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.SourceRows;
 import nibble.jobs.table.TableCommitter;
@@ -33,9 +34,10 @@ import nibble.jobs.table.TensorTable;
 /**
  * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}, GGUF) or an existing
  * tensor table in, a tensor table out. The driver reads only headers and plans files of about
- * {@link ShardArgs#targetFileBytes} each; tasks read their row ranges with positioned reads
- * ({@link SourceRows}), or a table's rows are brought into plan order ({@link PlannedRows}); the
- * written table is read back and checksummed before it is committed.
+ * {@link ShardArgs#targetFileBytes} each. From a checkpoint, each task reads its plan's row ranges
+ * ({@link SourceRows}) straight into its file's Parquet writer and checksums them as they pass
+ * ({@link PlannedFiles}): no shuffle and no second read. From a table, rows are brought into plan
+ * order ({@link PlannedRows}) and the written table is read back and checksummed before commit.
  */
 public final class ShardAction {
     private ShardAction() {
@@ -74,11 +76,8 @@ public final class ShardAction {
         notes.note("shard", header.format() + " checkpoint: " + infos.size() + " tensors in "
                 + header.files().size() + " file(s); " + plans.size() + " output file(s)");
         SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf));
-        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(plans, plans.size())
-                .flatMap(source::rows);
-        write(spark, rows, args.compression(), committer, "read source, write tensors");
-        Map<String, String> checksums = verify(spark, committer, infos, null);
+        Map<String, String> checksums = JobDescription.run(spark, "read source, write tensors",
+                () -> PlannedFiles.write(spark, plans, infos, source, args.compression(), committer.tempDataDir()));
         Map<String, Object> src = new LinkedHashMap<>();
         src.put("format", header.format());
         src.put("uri", Uris.redact(args.input()));

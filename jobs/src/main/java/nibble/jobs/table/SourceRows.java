@@ -3,6 +3,7 @@ package nibble.jobs.table;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -29,6 +30,8 @@ import nibble.jobs.spark.SerializableConf;
 public final class SourceRows implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final int BUFFER = 1 << 20;
+    /** Bytes of whole rows read at once by {@link #forEachRow}. */
+    private static final int CHUNK = 4 << 20;
 
     private final String baseDir;
     private final List<SourceTensor> tensors;
@@ -38,6 +41,70 @@ public final class SourceRows implements Serializable {
         this.baseDir = baseDir;
         this.tensors = List.copyOf(tensors);
         this.conf = conf;
+    }
+
+    /** Receives rows from {@link #forEachRow}: the payload is {@code buf[off, off+len)}, valid only during the call. */
+    @FunctionalInterface
+    public interface RowSink {
+        void row(int tensor, long row, byte[] buf, int off, int len) throws IOException;
+    }
+
+    /**
+     * Hands the plan's rows, in plan order, to {@code sink}, reading up to {@link #CHUNK} bytes of
+     * whole rows per read into one buffer that is reused: no allocation or copy per row for sources
+     * stored as the table's dtype (a GGUF row is decoded, one allocation per row).
+     */
+    public void forEachRow(FilePlan plan, RowSink sink) throws IOException {
+        Map<String, FSDataInputStream> streams = new HashMap<>();
+        try {
+            byte[] buf = new byte[0];
+            for (RowRange range : plan.ranges()) {
+                SourceTensor t = tensors.get(range.tensor());
+                int rowBytes = (int) t.sourceRowBytes();
+                long perRead = rowBytes == 0 ? range.count() : Math.max(1, CHUNK / rowBytes);
+                FSDataInputStream in = null;
+                if (range.count() > 0 && rowBytes > 0) {
+                    in = streams.get(t.file());
+                    if (in == null) {
+                        Path p = new Path(baseDir, t.file());
+                        in = p.getFileSystem(conf.get()).open(p, BUFFER);
+                        streams.put(t.file(), in);
+                    }
+                    in.seek(t.offset() + range.start() * rowBytes);
+                }
+                for (long row = range.start(); row < range.end(); ) {
+                    int n = (int) Math.min(perRead, range.end() - row);
+                    int bytes = n * rowBytes;
+                    if (buf.length < bytes) {
+                        buf = new byte[bytes];
+                    }
+                    if (in != null) {
+                        try {
+                            in.readFully(buf, 0, bytes);
+                        } catch (IOException e) {
+                            throw new IOException(baseDir + "/" + t.file() + ": reading tensor '" + t.info().name()
+                                    + "' rows " + row + ".." + (row + n - 1) + ": " + e.getMessage(), e);
+                        }
+                    }
+                    for (int i = 0; i < n; i++, row++) {
+                        if (t.sourceType() == null) {
+                            sink.row(range.tensor(), row, buf, i * rowBytes, rowBytes);
+                        } else {
+                            byte[] decoded = t.decodeRow(Arrays.copyOfRange(buf, i * rowBytes, (i + 1) * rowBytes));
+                            sink.row(range.tensor(), row, decoded, 0, decoded.length);
+                        }
+                    }
+                }
+            }
+        } finally {
+            for (FSDataInputStream in : streams.values()) {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // reading is done; a failed close loses nothing
+                }
+            }
+        }
     }
 
     /** The plan's rows as table rows, in plan order. */
