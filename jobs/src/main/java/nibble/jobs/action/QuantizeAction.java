@@ -94,6 +94,12 @@ public final class QuantizeAction {
             InputChecksums read = new InputChecksums(input, in, List.of(TensorTable.DATA));
             spark.sparkContext().register(read, "input checksums");
             RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians);
+            Map<String, String> checksums;
+            if (!needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) { // no per-channel clips to join in
+                checksums = JobDescription.run(spark, "quantize and write", () -> PlannedQuantize.write(spark, input, in, plans,
+                        storedBytes, quantizer, read, errors, committer.tempDataDir()));
+                read.requireMatch();
+            } else {
             JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
                     e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
             JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
@@ -102,7 +108,8 @@ public final class QuantizeAction {
                     .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
                     .parquet(committer.tempDataDir()));
             read.requireMatch();
-            Map<String, String> checksums = verify(spark, committer, input, infos, storedBytes);
+            checksums = verify(spark, committer, input, infos, storedBytes);
+            }
             Map<String, ErrorStats> error = errors.byTensor();
             List<TensorEntry> entries = new ArrayList<>();
             for (TensorEntry e : in.tensors()) {

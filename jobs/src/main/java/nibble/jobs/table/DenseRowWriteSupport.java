@@ -17,7 +17,7 @@ import org.apache.parquet.schema.MessageTypeParser;
  * same rows (the re-shard test compares the two). The row is one mutable holder whose payload points
  * into the caller's buffer: nothing is copied before the column writer's own page buffer.
  */
-final class DenseRowWriteSupport extends WriteSupport<DenseRowWriteSupport.DenseRow> {
+public final class DenseRowWriteSupport extends WriteSupport<DenseRowWriteSupport.DenseRow> {
     private static final MessageType SCHEMA = MessageTypeParser.parseMessageType("message spark_schema {\n"
             + "  required binary " + TensorTable.TENSOR + " (STRING);\n"
             + "  required int64 " + TensorTable.ROW + ";\n"
@@ -31,7 +31,7 @@ final class DenseRowWriteSupport extends WriteSupport<DenseRowWriteSupport.Dense
     private RecordConsumer out;
 
     /** One row to write; {@link #data} is read from {@code buffer[offset, offset+length)} at write time. */
-    static final class DenseRow {
+    public static final class DenseRow {
         Binary tensor;
         long row;
         Binary dtype;

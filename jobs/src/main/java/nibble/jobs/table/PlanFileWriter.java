@@ -30,13 +30,14 @@ import nibble.common.table.RowRange;
  * The Parquet settings are the ones Spark's DataFrame writer uses for a table (same Hadoop
  * configuration keys, dictionary off for {@code data}), so the bytes are the same as before.
  */
-public final class PlanFileWriter implements AutoCloseable {
+public final class PlanFileWriter<T> implements AutoCloseable {
     private final FilePlan plan;
     private final List<TensorInfo> infos;
+    private final long[] rowBytes;
     private final FileSystem fs;
     private final Path tmp;
     private final Path dest;
-    private final RecordWriter<Void, DenseRowWriteSupport.DenseRow> writer;
+    private final RecordWriter<Void, T> writer;
     private final DenseRowWriteSupport.DenseRow row = new DenseRowWriteSupport.DenseRow();
     private final int[] shares;
     private final CRC32C crc = new CRC32C();
@@ -51,23 +52,38 @@ public final class PlanFileWriter implements AutoCloseable {
         private static final long serialVersionUID = 1L;
     }
 
+    /** A dense table's file: rows are written with {@link #write(int, long, byte[], int, int)}. */
+    public static PlanFileWriter<DenseRowWriteSupport.DenseRow> dense(Configuration conf, String dataDir, FilePlan plan,
+                                                                      List<TensorInfo> infos, String codec, long attempt)
+            throws IOException {
+        long[] rowBytes = infos.stream().mapToLong(TensorInfo::rowBytes).toArray();
+        return new PlanFileWriter<>(conf, dataDir, plan, infos, rowBytes, new DenseRowWriteSupport(), List.of(TensorTable.DATA),
+                codec, attempt);
+    }
+
     /**
      * Opens {@code dataDir/part-NNNNN.parquet}'s attempt file.
      *
+     * @param rowBytes each tensor's stored payload bytes per row, by tensor index
+     * @param noDictionary columns written without a dictionary (as the DataFrame writer's options had them)
      * @param codec a Spark compression name ({@code uncompressed}, {@code snappy}, {@code zstd}, ...)
      */
-    public PlanFileWriter(Configuration conf, String dataDir, FilePlan plan, List<TensorInfo> infos, String codec,
+    public PlanFileWriter(Configuration conf, String dataDir, FilePlan plan, List<TensorInfo> infos, long[] rowBytes,
+                          org.apache.parquet.hadoop.api.WriteSupport<T> support, List<String> noDictionary, String codec,
                           long attempt) throws IOException {
         this.plan = plan;
         this.infos = infos;
+        this.rowBytes = rowBytes;
         Configuration c = new Configuration(conf);
-        c.set("parquet.enable.dictionary#" + TensorTable.DATA, "false");
+        for (String column : noDictionary) {
+            c.set("parquet.enable.dictionary#" + column, "false");
+        }
         this.dest = new Path(dataDir, plan.fileName());
         this.tmp = new Path(dataDir, "." + plan.fileName() + ".attempt-" + attempt);
         this.fs = dest.getFileSystem(c);
         this.shares = new int[plan.ranges().size()];
         try {
-            this.writer = new ParquetOutputFormat<>(new DenseRowWriteSupport())
+            this.writer = new ParquetOutputFormat<>(support)
                     .getRecordWriter(c, tmp, codecName(codec), ParquetFileWriter.Mode.OVERWRITE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -81,34 +97,51 @@ public final class PlanFileWriter implements AutoCloseable {
     }
 
     /**
-     * Writes the plan's next row, {@code buf[off, off+len)}; rows must come in plan order.
+     * Writes the plan's next dense row, {@code buf[off, off+len)}; rows must come in plan order.
+     * Only for a writer made by {@link #dense}.
      *
      * @param tensor the row's tensor index, which must be the current range's
      */
+    @SuppressWarnings("unchecked")
     public void write(int tensor, long rowIndex, byte[] buf, int off, int len) throws IOException {
-        if (range == null || tensor != range.tensor() || rowIndex != next) {
-            throw new IllegalStateException(plan.fileName() + ": row " + rowIndex + " of tensor " + tensor
-                    + " out of plan order (expected " + (range == null ? "none" : range.tensor() + "/" + next) + ")");
-        }
-        if (len != infos.get(tensor).rowBytes()) {
-            throw new IllegalStateException(plan.fileName() + ": tensor '" + infos.get(tensor).name() + "' row " + rowIndex
-                    + " has " + len + " bytes, expected " + infos.get(tensor).rowBytes());
-        }
+        CRC32C c = begin(tensor, rowIndex);
+        c.update(buf, off, len);
         row.row = rowIndex;
         row.buffer = buf;
         row.offset = off;
         row.length = len;
-        crc.update(buf, off, len);
+        write((T) row, len);
+    }
+
+    /**
+     * Checks that row {@code rowIndex} of tensor {@code tensor} is the plan's next, and returns the
+     * checksum to update with its payload before {@link #write(Object, long)}.
+     */
+    public CRC32C begin(int tensor, long rowIndex) {
+        if (range == null || tensor != range.tensor() || rowIndex != next) {
+            throw new IllegalStateException(plan.fileName() + ": row " + rowIndex + " of tensor " + tensor
+                    + " out of plan order (expected " + (range == null ? "none" : range.tensor() + "/" + next) + ")");
+        }
+        return crc;
+    }
+
+    /** Writes the record begun with {@link #begin}, whose payload is {@code payloadBytes} long. */
+    public void write(T record, long payloadBytes) throws IOException {
+        int tensor = range.tensor();
+        if (payloadBytes != rowBytes[tensor]) {
+            throw new IllegalStateException(plan.fileName() + ": tensor '" + infos.get(tensor).name() + "' row " + next
+                    + " has " + payloadBytes + " bytes, expected " + rowBytes[tensor]);
+        }
         try {
-            writer.write(null, row);
+            writer.write(null, record);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted writing " + tmp, e);
         }
         written++;
         if (++next == range.end()) {
-            TensorInfo t = infos.get(range.tensor());
-            shares[rangeIndex] = Crc32c.share((int) crc.getValue(), (t.rows() - range.end()) * t.rowBytes());
+            TensorInfo t = infos.get(tensor);
+            shares[rangeIndex] = Crc32c.share((int) crc.getValue(), (t.rows() - range.end()) * rowBytes[tensor]);
             nextRange();
         }
     }

@@ -42,14 +42,14 @@ public final class PlannedFiles {
             throws IOException {
         TaskContext ctx = TaskContext.get();
         long attempt = ctx == null ? 0 : ctx.taskAttemptId();
-        try (PlanFileWriter w = new PlanFileWriter(conf.get(), dataDir, plan, infos, codec, attempt)) {
+        try (PlanFileWriter<DenseRowWriteSupport.DenseRow> w = PlanFileWriter.dense(conf.get(), dataDir, plan, infos, codec, attempt)) {
             source.forEachRow(plan, w::write);
             return w.finish();
         }
     }
 
     /** Each tensor's CRC-32C from the written files' shares, after checking every plan came back once, whole. */
-    static Map<String, String> checksums(List<FilePlan> plans, List<TensorInfo> infos, List<PlanFileWriter.WrittenFile> written) {
+    public static Map<String, String> checksums(List<FilePlan> plans, List<TensorInfo> infos, List<PlanFileWriter.WrittenFile> written) {
         if (written.size() != plans.size()) {
             throw new IllegalStateException("expected " + plans.size() + " written files, got " + written.size());
         }
