@@ -22,12 +22,17 @@ public final class FiniteRows {
 
     /** The column of the first NaN or infinity in a row of little-endian {@code dtype} values, or -1. */
     public static int firstNonFinite(byte[] le, DType dtype) {
+        return firstNonFinite(le, 0, le.length, dtype);
+    }
+
+    /** {@link #firstNonFinite(byte[], DType)} of the row {@code le[off, off + len)}. */
+    public static int firstNonFinite(byte[] le, int off, int len, DType dtype) {
         switch (dtype) {
             case F32: {
-                int n = le.length / 4;
+                int n = len / 4;
                 for (int i = 0; i < n; i++) {
                     // bits 23-30 of the value: bits 7-14 of its top two bytes
-                    int hi = ((le[4 * i + 3] & 0xff) << 8) | (le[4 * i + 2] & 0xff);
+                    int hi = ((le[off + 4 * i + 3] & 0xff) << 8) | (le[off + 4 * i + 2] & 0xff);
                     if ((hi & 0x7f80) == 0x7f80) {
                         return i;
                     }
@@ -35,18 +40,18 @@ public final class FiniteRows {
                 return -1;
             }
             case F16: {
-                int n = le.length / 2;
+                int n = len / 2;
                 for (int i = 0; i < n; i++) {
-                    if ((le[2 * i + 1] & 0x7c) == 0x7c) { // exponent bits 10-14
+                    if ((le[off + 2 * i + 1] & 0x7c) == 0x7c) { // exponent bits 10-14
                         return i;
                     }
                 }
                 return -1;
             }
             case BF16: {
-                int n = le.length / 2;
+                int n = len / 2;
                 for (int i = 0; i < n; i++) {
-                    int bits = ((le[2 * i + 1] & 0xff) << 8) | (le[2 * i] & 0xff);
+                    int bits = ((le[off + 2 * i + 1] & 0xff) << 8) | (le[off + 2 * i] & 0xff);
                     if ((bits & 0x7f80) == 0x7f80) { // exponent bits 7-14
                         return i;
                     }
@@ -77,9 +82,14 @@ public final class FiniteRows {
      *     column <c> (<why>)}"
      */
     public static void require(String where, String tensor, long row, byte[] le, DType dtype, String why) {
-        int c = firstNonFinite(le, dtype);
+        require(where, tensor, row, le, 0, le.length, dtype, why);
+    }
+
+    /** {@link #require(String, String, long, byte[], DType, String)} of the row {@code le[off, off + len)}. */
+    public static void require(String where, String tensor, long row, byte[] le, int off, int len, DType dtype, String why) {
+        int c = firstNonFinite(le, off, len, dtype);
         if (c >= 0) {
-            byte[] one = java.util.Arrays.copyOfRange(le, c * dtype.bytes(), (c + 1) * dtype.bytes());
+            byte[] one = java.util.Arrays.copyOfRange(le, off + c * dtype.bytes(), off + (c + 1) * dtype.bytes());
             float v = Floats.decode(one, dtype)[0];
             throw new InvalidInputException(where + ": tensor '" + tensor + "' row " + row + " holds a non-finite value "
                     + v + " at column " + c + " (" + why + ")");

@@ -45,9 +45,11 @@ import nibble.jobs.table.TensorTable;
 /**
  * {@code quantize}: a dense tensor table and a recipe in, a quantized table out (nibble-packed codes,
  * scales, zero-points; kept tensors carried over unchanged). Each row is quantized as it is read
- * ({@link RowQuantizer}), its reconstruction error measured in the same pass; then the packed rows
- * and their errors go through one shuffle into file-plan order ({@link PlannedRows}) and are
- * written. The manifest records each tensor's scheme, bits per weight, error and checksums.
+ * ({@link RowQuantizer}), its reconstruction error measured in the same pass. One task per output
+ * file reads that file's rows from the input files and writes it ({@link PlannedQuantize}, no
+ * shuffle); recipes with percentile clips, whose rows carry joined statistics, instead bring the
+ * packed rows into file-plan order with one shuffle ({@link PlannedRows}). The manifest records each
+ * tensor's scheme, bits per weight, error and checksums.
  */
 public final class QuantizeAction {
     private QuantizeAction() {
@@ -100,15 +102,14 @@ public final class QuantizeAction {
             spark.sparkContext().register(read, "input checksums");
             RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians,
                     awq != null ? awq.folds() : new HashMap<>());
-            JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
-                    e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
-            JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
-                    .option("compression", "uncompressed")
-                    .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
-                    .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
-                    .parquet(committer.tempDataDir()));
-            read.requireMatch();
-            Map<String, String> checksums = verify(spark, committer, input, infos, storedBytes);
+            Map<String, String> checksums;
+            if (!needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) { // no per-channel clips to join in
+                checksums = JobDescription.run(spark, "quantize and write", () -> PlannedQuantize.write(spark, input, in, plans,
+                        storedBytes, quantizer, read, errors, committer.tempDataDir()));
+                read.requireMatch();
+            } else {
+                checksums = writeThroughShuffle(spark, rows, quantizer, read, errors, input, infos, plans, storedBytes, committer);
+            }
             Map<String, ErrorStats> error = errors.byTensor();
             List<TensorEntry> entries = new ArrayList<>();
             for (TensorEntry e : in.tensors()) {
@@ -128,6 +129,26 @@ public final class QuantizeAction {
             Manifest m = committer.commit(plans, files -> new Manifest(Manifest.Kind.QUANTIZED, source, in.architecture(), entries, files));
             return new QuantizeResult(args, in, m, System.nanoTime() - started);
         }
+    }
+
+    /**
+     * The path for rows that carry joined statistics columns (percentile clips): quantize each row as
+     * Spark reads it, bring the packed rows into plan order with one shuffle, write them with Spark's
+     * writer, read the files back for the checksums.
+     */
+    private static Map<String, String> writeThroughShuffle(SparkSession spark, Dataset<Row> rows, RowQuantizer quantizer,
+                                                           InputChecksums read, PartitionErrors errors, String input,
+                                                           List<TensorInfo> infos, List<FilePlan> plans,
+                                                           Map<String, Long> storedBytes, TableCommitter committer) {
+        JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
+                e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
+        JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
+                .option("compression", "uncompressed")
+                .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
+                .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
+                .parquet(committer.tempDataDir()));
+        read.requireMatch();
+        return verify(spark, committer, input, infos, storedBytes);
     }
 
     private static Map<String, String> verify(SparkSession spark, TableCommitter committer, String input, List<TensorInfo> infos,

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import nibble.common.DType;
@@ -26,6 +25,7 @@ import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.PlannedFiles;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.SourceRows;
 import nibble.jobs.table.TableCommitter;
@@ -35,10 +35,12 @@ import nibble.jobs.table.TensorTable;
 /**
  * {@code shard}: a checkpoint (safetensors file or folder, llama2.c {@code .bin}, GGUF) or an existing
  * tensor table in, a tensor table out. The driver reads only headers and plans files of about
- * {@link ShardArgs#targetFileBytes} each; tasks read their row ranges with positioned reads
- * ({@link SourceRows}), or a table's rows are brought into plan order ({@link PlannedRows}); the
- * written table is read back and checksummed before it is committed. A NaN or an infinity in any
- * row is refused, naming the tensor and row ({@link FiniteRows}), unless {@code --allow-non-finite}.
+ * {@link ShardArgs#targetFileBytes} each. From a checkpoint, each task reads its plan's row ranges
+ * ({@link SourceRows}) straight into its file's Parquet writer and checksums them as they pass
+ * ({@link PlannedFiles}): no shuffle and no second read. From a table, rows are brought into plan
+ * order ({@link PlannedRows}) and the written table is read back and checksummed before commit.
+ * A NaN or an infinity in any row is refused, naming the tensor and row ({@link FiniteRows}), unless
+ * {@code --allow-non-finite}.
  */
 public final class ShardAction {
     private ShardAction() {
@@ -78,11 +80,8 @@ public final class ShardAction {
                 + header.files().size() + " file(s); " + plans.size() + " output file(s)");
         SourceRows source = new SourceRows(files.baseDir(), header.tensors(), new SerializableConf(conf), Uris.redact(args.input()),
                 args.allowNonFinite());
-        JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
-                .parallelize(plans, plans.size())
-                .flatMap(source::rows);
-        write(spark, rows, args.compression(), committer, "read source, write tensors");
-        Map<String, String> checksums = verify(spark, committer, infos, null);
+        Map<String, String> checksums = JobDescription.run(spark, "read source, write tensors",
+                () -> PlannedFiles.write(spark, plans, infos, source, args.compression(), committer.tempDataDir()));
         Map<String, Object> src = new LinkedHashMap<>();
         src.put("format", header.format());
         src.put("uri", Uris.redact(args.input()));

@@ -2,20 +2,13 @@ package nibble.jobs.table;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.TaskContext;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import nibble.common.FiniteRows;
-import nibble.common.TensorInfo;
 import nibble.common.format.SourceTensor;
 import nibble.common.table.FilePlan;
 import nibble.common.table.RowRange;
@@ -23,14 +16,16 @@ import nibble.jobs.spark.SerializableConf;
 
 /**
  * Reads one file plan's rows straight from the source checkpoint with sequential reads from each
- * range's start, one row in memory at a time; a GGUF row (a whole number of ggml blocks) is
- * dequantized to F32 by its tensor's {@link SourceTensor#decodeRow}. A row holding a NaN or an
- * infinity is refused ({@link FiniteRows}) unless {@code --allow-non-finite} was given. Runs in tasks; the driver never
- * touches tensor data.
+ * range's start, a few MiB of whole rows at a time into one reused buffer; a GGUF row (a whole number
+ * of ggml blocks) is dequantized to F32 by its tensor's {@link SourceTensor#decodeRow}. A row
+ * holding a NaN or an infinity is refused ({@link FiniteRows}) unless {@code --allow-non-finite}
+ * was given. Runs in tasks; the driver never touches tensor data.
  */
 public final class SourceRows implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final int BUFFER = 1 << 20;
+    /** Bytes of whole rows read at once by {@link #forEachRow}. */
+    private static final int CHUNK = 4 << 20;
 
     private final String baseDir;
     private final List<SourceTensor> tensors;
@@ -50,85 +45,60 @@ public final class SourceRows implements Serializable {
         this.allowNonFinite = allowNonFinite;
     }
 
-    /** The plan's rows as table rows, in plan order. */
-    public Iterator<Row> rows(FilePlan plan) {
-        return new RowIterator(plan);
+    /** Receives rows from {@link #forEachRow}: the payload is {@code buf[off, off+len)}, valid only during the call. */
+    @FunctionalInterface
+    public interface RowSink {
+        void row(int tensor, long row, byte[] buf, int off, int len) throws IOException;
     }
 
-    private final class RowIterator implements Iterator<Row> {
-        private final List<RowRange> ranges;
-        private final Map<String, FSDataInputStream> streams = new HashMap<>();
-        private int rangeIndex = -1;
-        private RowRange range;
-        private long row;
-
-        RowIterator(FilePlan plan) {
-            this.ranges = plan.ranges();
-            TaskContext ctx = TaskContext.get();
-            if (ctx != null) {
-                ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> closeAll());
+    /**
+     * Hands the plan's rows, in plan order, to {@code sink}, reading up to {@link #CHUNK} bytes of
+     * whole rows per read into one buffer that is reused: no allocation or copy per row for sources
+     * stored as the table's dtype (a GGUF row is decoded, one allocation per row).
+     */
+    public void forEachRow(FilePlan plan, RowSink sink) throws IOException {
+        Map<String, FSDataInputStream> streams = new HashMap<>();
+        try {
+            byte[] buf = new byte[0];
+            for (RowRange range : plan.ranges()) {
+                SourceTensor t = tensors.get(range.tensor());
+                int rowBytes = (int) t.sourceRowBytes();
+                long perRead = rowBytes == 0 ? range.count() : Math.max(1, CHUNK / rowBytes);
+                FSDataInputStream in = null;
+                if (range.count() > 0 && rowBytes > 0) {
+                    in = streams.get(t.file());
+                    if (in == null) {
+                        Path p = new Path(baseDir, t.file());
+                        in = p.getFileSystem(conf.get()).open(p, BUFFER);
+                        streams.put(t.file(), in);
+                    }
+                    in.seek(t.offset() + range.start() * rowBytes);
+                }
+                for (long row = range.start(); row < range.end(); ) {
+                    int n = (int) Math.min(perRead, range.end() - row);
+                    int bytes = n * rowBytes;
+                    if (buf.length < bytes) {
+                        buf = new byte[bytes];
+                    }
+                    if (in != null) {
+                        try {
+                            in.readFully(buf, 0, bytes);
+                        } catch (IOException e) {
+                            throw new IOException(baseDir + "/" + t.file() + ": reading tensor '" + t.info().name()
+                                    + "' rows " + row + ".." + (row + n - 1) + ": " + e.getMessage(), e);
+                        }
+                    }
+                    for (int i = 0; i < n; i++, row++) {
+                        if (t.sourceType() == null) {
+                            emit(sink, range.tensor(), t, row, buf, i * rowBytes, rowBytes);
+                        } else {
+                            byte[] decoded = t.decodeRow(Arrays.copyOfRange(buf, i * rowBytes, (i + 1) * rowBytes));
+                            emit(sink, range.tensor(), t, row, decoded, 0, decoded.length);
+                        }
+                    }
+                }
             }
-            advanceRange();
-        }
-
-        @Override
-        public boolean hasNext() {
-            return range != null;
-        }
-
-        @Override
-        public Row next() {
-            if (range == null) {
-                throw new NoSuchElementException();
-            }
-            SourceTensor t = tensors.get(range.tensor());
-            TensorInfo info = t.info();
-            byte[] raw = new byte[(int) t.sourceRowBytes()];
-            try {
-                stream(t.file()).readFully(raw);
-            } catch (IOException e) {
-                throw new UncheckedIOException(baseDir + "/" + t.file() + ": reading tensor '" + info.name()
-                        + "' row " + row + ": " + e.getMessage(), e);
-            }
-            byte[] data = t.decodeRow(raw);
-            if (!allowNonFinite) {
-                FiniteRows.require(input, info.name(), row, data, info.dtype(), FiniteRows.SHARD_HINT);
-            }
-            Row out = RowFactory.create(info.name(), row, info.dtype().name(), data);
-            if (++row == range.end()) {
-                advanceRange();
-            }
-            return out;
-        }
-
-        private void advanceRange() {
-            rangeIndex++;
-            range = rangeIndex < ranges.size() ? ranges.get(rangeIndex) : null;
-            if (range == null) {
-                closeAll();
-                return;
-            }
-            row = range.start();
-            SourceTensor t = tensors.get(range.tensor());
-            try {
-                stream(t.file()).seek(t.offset() + range.start() * t.sourceRowBytes());
-            } catch (IOException e) {
-                throw new UncheckedIOException(baseDir + "/" + t.file() + ": " + e.getMessage(), e);
-            }
-        }
-
-        private FSDataInputStream stream(String file) throws IOException {
-            FSDataInputStream in = streams.get(file);
-            if (in == null) {
-                Path p = new Path(baseDir, file);
-                FileSystem fs = p.getFileSystem(conf.get());
-                in = fs.open(p, BUFFER);
-                streams.put(file, in);
-            }
-            return in;
-        }
-
-        private void closeAll() {
+        } finally {
             for (FSDataInputStream in : streams.values()) {
                 try {
                     in.close();
@@ -136,7 +106,13 @@ public final class SourceRows implements Serializable {
                     // reading is done; a failed close loses nothing
                 }
             }
-            streams.clear();
         }
+    }
+
+    private void emit(RowSink sink, int tensor, SourceTensor t, long row, byte[] buf, int off, int len) throws IOException {
+        if (!allowNonFinite) {
+            FiniteRows.require(input, t.info().name(), row, buf, off, len, t.info().dtype(), FiniteRows.SHARD_HINT);
+        }
+        sink.row(tensor, row, buf, off, len);
     }
 }
