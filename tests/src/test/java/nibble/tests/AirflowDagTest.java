@@ -281,7 +281,9 @@ class AirflowDagTest {
      * {@code publish} through the Amazon provider's S3Hook with an {@code aws_default} connection to the
      * same endpoint. Every task succeeds; the files equal the local {@code nibble pipeline} run's (case 1)
      * once the input and output locations are placeholders; {@code _PUBLISHED} is an object on S3; the
-     * secret key appears in no log.
+     * secret key appears in no log. Then, on the same store, a failing gate ({@code max_kld} tiny) fails
+     * {@code evaluate} once without a retry and publishes nothing, and {@code nibble_registry_sensor}
+     * on {@code s3a://registry} triggers a newly added version once.
      */
     @Test
     @Order(4)
@@ -358,6 +360,40 @@ class AirflowDagTest {
                 }
             }
             System.out.println("AirflowDagTest: S3 registry: " + compared + " files equal `nibble pipeline`'s; no log holds the secret");
+
+            // the failing gate on S3: evaluate exits 4 and is not retried, publish does not run. The output folder ends
+            // in a recipe name, so the registry sensor below takes it for an output, not for a version.
+            String conf2 = "{\"model_uri\": \"s3a://registry/stories\", \"version\": \"v1\", "
+                    + "\"output_uri\": \"s3a://registry/stories/v1-gate-int4-g128\", \"max_kld\": 1e-9, " + RUN_ARGS + "}";
+            Result gate = airflowWith(extra, "dag-s3-gate", DAG_TIMEOUT_S, "dags", "test", "nibble_quantize", "-c", conf2);
+            JsonNode failed = lastRun("nibble_quantize");
+            assertEquals("failed", failed.get("state").asText(), gate.tail());
+            JsonNode evaluate = failed.get("tasks").get("evaluate");
+            assertEquals("failed", evaluate.get("state").asText(), gate.tail());
+            assertEquals(1, evaluate.get("try_number").asInt(), "evaluate is not retried");
+            assertEquals("upstream_failed", failed.get("tasks").get("publish").get("state").asText());
+            assertTrue(gate.output().lines().anyMatch(l -> l.contains("--class nibble.jobs.EvaluateJob") && l.contains("Error code is: 4.")),
+                    "spark-submit of EvaluateJob exited 4:\n" + gate.tail());
+            assertTrue(Files.isRegularFile(bucket.resolve("stories/v1-gate-int4-g128/quantized/manifest.json")));
+            assertFalse(Files.exists(bucket.resolve("stories/v1-gate-int4-g128/_PUBLISHED")), "a failed gate publishes nothing");
+            assertFalse(gate.output().contains(secret), "the secret in airflow's output");
+
+            // the registry sensor on s3a:// (the Amazon provider's S3Hook lists the bucket): a version added is triggered once
+            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create("s3a://registry/"), hadoop)) {
+                fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(TestSpark.stories260K().toUri()),
+                        new org.apache.hadoop.fs.Path("s3a://registry/tales/v2/stories260K.bin"));
+            }
+            Result tick = airflowWith(extra, "sensor-s3", 300, "dags", "test", "nibble_registry_sensor", "-c",
+                    "{\"registry_uri\": \"s3a://registry\"}");
+            assertEquals(0, tick.code(), tick.tail());
+            List<JsonNode> s3Runs = triggeredRuns().stream().filter(j -> j.get("run_id").asText().contains("__tales__")).toList();
+            assertEquals(1, s3Runs.size(), "only the new version, stories/v1 is quantized: " + s3Runs);
+            assertEquals("registry__tales__v2__int4-g128", s3Runs.get(0).get("run_id").asText());
+            JsonNode c = new ObjectMapper().readTree(s3Runs.get(0).get("conf").asText());
+            assertEquals("s3a://registry/tales", c.get("model_uri").asText());
+            assertEquals("v2", c.get("version").asText());
+            assertFalse(tick.output().contains(secret), "the secret in the sensor's output");
+            System.out.println("AirflowDagTest: S3 registry: a failing gate publishes nothing; the sensor triggers the new version");
         }
     }
 

@@ -89,9 +89,9 @@ class KillNineTest {
 
     /**
      * {@code kill -9} of {@code bin/nibble shard} (the demo checkpoint, 15 MiB, into 1 MiB files: 16
-     * write tasks, then the read-back checksum and the commit) at three points: while the files are
-     * written (after the first progress line plus 0-1.5 s), after the write stage's last progress line,
-     * and in the verify stage or the commit, each plus a random 0-400 ms. After each kill the table
+     * write tasks that checksum as they write, then the commit) at three points: two while the files
+     * are written (after the first progress line plus 0-400 ms and plus 0.4-1.5 s) and one after the
+     * write stage's last progress line (the commit) plus 0-400 ms. After each kill the table
      * either does not look complete or equals the uninterrupted run's; a re-run (with
      * {@code --overwrite} only when the killed run had committed) produces the same bytes.
      */
@@ -109,10 +109,10 @@ class KillNineTest {
         for (int i = 0; i < progress.size(); i++) {
             lastWrite = progress.get(i).contains("write tensors") ? i + 1 : lastWrite;
         }
-        assertTrue(lastWrite >= 2 && progress.size() > lastWrite, "shard's progress lines: " + progress);
+        assertTrue(lastWrite >= 2, "shard's progress lines: " + progress);
 
         Random random = new Random(20261208);
-        int[][] points = {{1, random.nextInt(1500)}, {lastWrite, random.nextInt(400)}, {lastWrite + 1, random.nextInt(400)}};
+        int[][] points = {{1, random.nextInt(400)}, {1, 400 + random.nextInt(1100)}, {lastWrite, random.nextInt(400)}};
         int killed = 0;
         for (int[] point : points) {
             boolean wasRunning = killAfter(point[0], point[1], args);
