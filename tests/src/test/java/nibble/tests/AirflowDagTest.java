@@ -300,10 +300,7 @@ class AirflowDagTest {
             for (String[] kv : s3.s3aSettings()) {
                 hadoop.set(kv[0], kv[1]);
             }
-            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create("s3a://registry/"), hadoop)) {
-                fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(TestSpark.stories260K().toUri()),
-                        new org.apache.hadoop.fs.Path("s3a://registry/stories/v1/stories260K.bin"));
-            }
+            uploadStories(hadoop, "s3a://registry/stories/v1/stories260K.bin");
 
             Path conf = Files.createDirectories(work.resolve("spark-conf-s3"));
             List<String> lines = new ArrayList<>(Files.readAllLines(work.resolve("spark-conf/spark-defaults.conf")));
@@ -379,10 +376,7 @@ class AirflowDagTest {
             assertFalse(gate.output().contains(secret), "the secret in airflow's output");
 
             // the registry sensor on s3a:// (the Amazon provider's S3Hook lists the bucket): a version added is triggered once
-            try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create("s3a://registry/"), hadoop)) {
-                fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(TestSpark.stories260K().toUri()),
-                        new org.apache.hadoop.fs.Path("s3a://registry/tales/v2/stories260K.bin"));
-            }
+            uploadStories(hadoop, "s3a://registry/tales/v2/stories260K.bin");
             Result tick = airflowWith(extra, "sensor-s3", 300, "dags", "test", "nibble_registry_sensor", "-c",
                     "{\"registry_uri\": \"s3a://registry\"}");
             assertEquals(0, tick.code(), tick.tail());
@@ -394,6 +388,13 @@ class AirflowDagTest {
             assertEquals("v2", c.get("version").asText());
             assertFalse(tick.output().contains(secret), "the secret in the sensor's output");
             System.out.println("AirflowDagTest: S3 registry: a failing gate publishes nothing; the sensor triggers the new version");
+        }
+    }
+
+    /** Uploads stories260K through S3A (an object needs an ETag, which a file dropped into S3Proxy's folder lacks). */
+    static void uploadStories(org.apache.hadoop.conf.Configuration hadoop, String uri) throws Exception {
+        try (org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.newInstance(java.net.URI.create("s3a://registry/"), hadoop)) {
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(TestSpark.stories260K().toUri()), new org.apache.hadoop.fs.Path(uri));
         }
     }
 

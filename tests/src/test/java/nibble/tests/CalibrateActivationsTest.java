@@ -211,14 +211,7 @@ class CalibrateActivationsTest {
         Map<String, Double> kld = new LinkedHashMap<>();
         Map<String, Double> top1 = new LinkedHashMap<>();
         for (String recipe : List.of("int4-g32", "int4-g32-mse", "int4-g32-imatrix", "int4-g32-gptq")) {
-            Path q = quantize(recipe, stats, "q-" + recipe + "-eval");
-            Path out = tmp.resolve("eval-" + recipe);
-            if (!Files.exists(out.resolve("report.json"))) {
-                TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", q.toString(),
-                        "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
-                assertEquals(0, r.code(), r.err());
-            }
-            JsonNode m = JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model");
+            JsonNode m = evaluated(quantize(recipe, stats, "q-" + recipe + "-eval"), recipe);
             kld.put(recipe, m.get("kld_mean").get("mean").asDouble());
             top1.put(recipe, m.get("top1_agreement").get("mean").asDouble());
         }
@@ -238,20 +231,22 @@ class CalibrateActivationsTest {
         Map<String, Double> kld = new LinkedHashMap<>();
         for (String recipe : List.of("nf4-g64", mseRecipe.toString(), "nf4-g64-imatrix")) {
             String name = Path.of(recipe).getFileName().toString().replace(".json", "");
-            kld.put(name, evaluate(quantize(recipe, stats, "q-" + name + "-eval"), name));
+            kld.put(name, evaluated(quantize(recipe, stats, "q-" + name + "-eval"), name).get("kld_mean").get("mean").asDouble());
         }
         kld.forEach((k, v) -> System.out.printf("stories260K %-17s mean KLD %.5f%n", k, v));
         assertTrue(kld.get("nf4-g64-imatrix") < kld.get("nf4-g64-mse"), "importance-weighted below unweighted: " + kld);
         assertTrue(kld.get("nf4-g64-mse") < kld.get("nf4-g64"), "unweighted search below absmax: " + kld);
     }
 
-    /** Mean KLD of a quantized table against the original on the evaluation seed's sequences. */
-    private static double evaluate(Path quantized, String name) throws Exception {
+    /** The model section of a quantized table's report against the original on the evaluation seed's sequences (once per name). */
+    private static JsonNode evaluated(Path quantized, String name) throws Exception {
         Path out = tmp.resolve("eval-" + name);
-        TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", quantized.toString(),
-                "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
-        assertEquals(0, r.code(), r.err());
-        return JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model").get("kld_mean").get("mean").asDouble();
+        if (!Files.exists(out.resolve("report.json"))) {
+            TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", quantized.toString(),
+                    "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
+            assertEquals(0, r.code(), r.err());
+        }
+        return JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model");
     }
 
     @Test
@@ -366,14 +361,7 @@ class CalibrateActivationsTest {
         Map<String, Double> kld = new LinkedHashMap<>();
         Map<String, Double> top1 = new LinkedHashMap<>();
         for (String recipe : List.of("int4-g32", "int4-g32-mse", "int4-g32-imatrix", "int4-g32-gptq", "int4-g32-awq")) {
-            Path q = quantize(recipe, stats, "q-" + recipe + "-eval");
-            Path out = tmp.resolve("eval-" + recipe);
-            if (!Files.exists(out.resolve("report.json"))) {
-                TestSpark.Run r = TestSpark.nibble("evaluate", "--original", table.toString(), "--quantized", q.toString(),
-                        "--output", out.toString(), "--sequences", "24", "--sequence-length", "64", "--seed", EVAL_SEED);
-                assertEquals(0, r.code(), r.err());
-            }
-            JsonNode m = JSON.readTree(Files.readAllBytes(out.resolve("report.json"))).get("model");
+            JsonNode m = evaluated(quantize(recipe, stats, "q-" + recipe + "-eval"), recipe);
             kld.put(recipe, m.get("kld_mean").get("mean").asDouble());
             top1.put(recipe, m.get("top1_agreement").get("mean").asDouble());
         }
