@@ -152,14 +152,7 @@ class AirflowDagTest {
         long t0 = System.nanoTime();
         Result r = airflow("dag-quantize", DAG_TIMEOUT_S, "dags", "test", "nibble_quantize", "-c", conf);
         System.out.printf("AirflowDagTest: nibble_quantize (5 tasks, 4 spark-submits) in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        assertEquals(0, r.code(), r.tail());
-        JsonNode run = lastRun("nibble_quantize");
-        assertEquals("success", run.get("state").asText(), r.tail());
-        for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
-            JsonNode ti = run.get("tasks").get(task);
-            assertEquals("success", ti.get("state").asText(), task);
-            assertEquals(1, ti.get("try_number").asInt(), task + " ran once");
-        }
+        JsonNode run = assertEveryTaskSucceededOnce(r);
         for (String job : List.of("ShardJob", "CalibrateJob", "QuantizeJob", "EvaluateJob")) {
             assertTrue(r.output().contains("spark-submit --master local[2] --name nibble-") && r.output().contains("--class nibble.jobs." + job),
                     "spark-submit of " + job + " not in the log");
@@ -322,13 +315,7 @@ class AirflowDagTest {
             long t0 = System.nanoTime();
             Result r = airflowWith(extra, "dag-s3", DAG_TIMEOUT_S, "dags", "test", "nibble_quantize", "-c", conf1);
             System.out.printf("AirflowDagTest: nibble_quantize on the S3Proxy registry in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-            assertEquals(0, r.code(), r.tail());
-            JsonNode run = lastRun("nibble_quantize");
-            assertEquals("success", run.get("state").asText(), r.tail());
-            for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
-                assertEquals("success", run.get("tasks").get(task).get("state").asText(), task);
-                assertEquals(1, run.get("tasks").get(task).get("try_number").asInt(), task + " ran once");
-            }
+            JsonNode run = assertEveryTaskSucceededOnce(r);
             assertTrue(r.output().contains("--input s3a://registry/stories/v1 --output s3a://registry/stories/v1-int4-g128/table"),
                     "shard read and wrote s3a:// URIs:\n" + r.tail());
 
@@ -449,13 +436,7 @@ class AirflowDagTest {
                 Result r = airflowWith(Map.of("SPARK_CONF_DIR", conf.toString()), "dag-cluster", DAG_TIMEOUT_S,
                         "dags", "test", "nibble_quantize", "-c", c);
                 System.out.printf("AirflowDagTest: nibble_quantize on the standalone cluster in %.1f s%n", (System.nanoTime() - t1) / 1e9);
-                assertEquals(0, r.code(), r.tail());
-                JsonNode run = lastRun("nibble_quantize");
-                assertEquals("success", run.get("state").asText(), r.tail());
-                for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
-                    assertEquals("success", run.get("tasks").get(task).get("state").asText(), task);
-                    assertEquals(1, run.get("tasks").get(task).get("try_number").asInt(), task + " ran once");
-                }
+                JsonNode run = assertEveryTaskSucceededOnce(r);
                 for (String job : List.of("ShardJob", "CalibrateJob", "QuantizeJob", "EvaluateJob")) {
                     assertTrue(r.output().lines().anyMatch(l -> l.contains("spark-submit --master " + cluster.url())
                             && l.contains("--class nibble.jobs." + job)), "spark-submit of " + job + " to the cluster:\n" + r.tail());
@@ -545,6 +526,19 @@ class AirflowDagTest {
         for (JsonNode ti : query("select task_id, state, try_number, max_tries from task_instance where dag_id = ? and run_id = ?",
                 dagId, run.get("run_id").asText())) {
             tasks.set(ti.get("task_id").asText(), ti);
+        }
+        return run;
+    }
+
+    /** Airflow exited 0 and the last nibble_quantize run succeeded, each of its tasks on its first try; that run. */
+    static JsonNode assertEveryTaskSucceededOnce(Result r) throws Exception {
+        assertEquals(0, r.code(), r.tail());
+        JsonNode run = lastRun("nibble_quantize");
+        assertEquals("success", run.get("state").asText(), r.tail());
+        for (String task : List.of("shard", "calibrate", "quantize", "evaluate", "publish")) {
+            JsonNode ti = run.get("tasks").get(task);
+            assertEquals("success", ti.get("state").asText(), task);
+            assertEquals(1, ti.get("try_number").asInt(), task + " ran once");
         }
         return run;
     }

@@ -58,22 +58,10 @@ final class RowQuantizer implements Serializable {
 
     /**
      * {@code importance}: each tensor's activation mean x² per input channel, for schemes that
-     * weigh the clip search by it; {@code input} names the table in errors.
-     */
-    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
-                 String input) {
-        this(treatments, tensorClips, importance, input, Hessians.NONE);
-    }
-
-    /** With the Hessians that schemes of importance {@code hessian} (GPTQ) need. */
-    RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
-                 String input, Hessians hessians) {
-        this(treatments, tensorClips, importance, input, hessians, new HashMap<>());
-    }
-
-    /**
-     * With AWQ's folds ({@link AwqScales}): a tensor listed there has each row changed by its fold
-     * before it is quantized, or, when the recipe keeps it (a norm), before it is stored in its dtype.
+     * weigh the clip search by it; {@code input} names the table in errors; {@code hessians}: where
+     * GPTQ schemes find their layer's Hessian ({@link Hessians#NONE} without); {@code folds}: AWQ's
+     * ({@link AwqScales}), a tensor listed there has each row changed by its fold before it is
+     * quantized, or, when the recipe keeps it (a norm), before it is stored in its dtype.
      */
     RowQuantizer(HashMap<String, Treatment> treatments, HashMap<String, Clip> tensorClips, HashMap<String, double[]> importance,
                  String input, Hessians hessians, HashMap<String, AwqFolds.TensorFold> folds) {
