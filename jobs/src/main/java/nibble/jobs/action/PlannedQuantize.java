@@ -15,6 +15,7 @@ import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
+import nibble.jobs.spark.ReadAhead;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.PlanFileWriter;
 import nibble.jobs.table.PlannedFiles;
@@ -32,6 +33,8 @@ import nibble.jobs.table.TensorTable;
  * manifest are the same as before.
  */
 final class PlannedQuantize {
+    /** Input rows a task reads ahead of its quantizer: a few MiB for rows of a few thousand F32 values. */
+    static final int READ_AHEAD_ROWS = 64;
     private PlannedQuantize() {
     }
 
@@ -59,7 +62,11 @@ final class PlannedQuantize {
         for (int i = 0; i < infos.size(); i++) {
             index.put(infos.get(i).name(), i);
         }
-        Iterator<Row> out = errors.collect(quantizer.quantizeRows(read.digest(source.rows(conf.get(), plan), r -> r)));
+        // reading and checksumming the input overlaps quantizing and writing (ReadAhead: a core is idle
+        // while the last of fewer tasks than cores runs)
+        Iterator<Row> in = ReadAhead.ifEnabled(read.digest(source.rows(conf.get(), plan), r -> r), READ_AHEAD_ROWS,
+                "nibble read-ahead " + plan.fileName());
+        Iterator<Row> out = errors.collect(quantizer.quantizeRows(in));
         try (PlanFileWriter<Row> w = new PlanFileWriter<>(conf.get(), dataDir, plan, infos, rowBytes,
                 new RowWriteSupport(QuantTable.SCHEMA), List.of(QuantTable.CODES, TensorTable.DATA), "uncompressed", attempt)) {
             while (out.hasNext()) {

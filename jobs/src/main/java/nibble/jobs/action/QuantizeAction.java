@@ -68,21 +68,23 @@ public final class QuantizeAction {
         for (TensorInfo t : infos) {
             treatments.put(t.name(), args.recipe().schemeFor(t.name(), t.shape()));
         }
-        Dataset<Row> rows = TensorTable.read(spark, input);
         HashMap<String, Clip> tensorClips = new HashMap<>();
         if (needs(treatments, s -> s.granularity() == Granularity.TENSOR)) {
             tensorClips = QuantizedTensors.tensorClips(spark, requireStats(args, conf, in), treatments);
         }
-        if (needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) {
-            rows = QuantizedTensors.withChannelClips(spark, rows, requireStats(args, conf, in), treatments);
-        }
+        // Only the paths that read the table through Spark build its DataFrame: listing the files
+        // costs most of a second that the planned write does not need.
+        boolean percentile = needs(treatments, s -> s.range() == RangeMethod.PERCENTILE);
+        Dataset<Row> clipped = percentile
+                ? QuantizedTensors.withChannelClips(spark, TensorTable.read(spark, input), requireStats(args, conf, in), treatments)
+                : null;
         HashMap<String, double[]> importance = new HashMap<>();
         if (needs(treatments, s -> s.importance() == Importance.ACTIVATIONS)) {
             importance = importance(spark, args, in, treatments);
         }
         AwqScales.Plan awq = null;
         if (args.recipe().awq() != null) {
-            awq = AwqScales.plan(spark, rows, input, in.architecture(), treatments, args.recipe().awq(), args.stats(), importance);
+            awq = AwqScales.plan(spark, TensorTable.read(spark, input), input, in.architecture(), treatments, args.recipe().awq(), args.stats(), importance);
             importance = awq.importance();
         }
         RowQuantizer.Hessians hessians = RowQuantizer.Hessians.NONE;
@@ -103,12 +105,12 @@ public final class QuantizeAction {
             RowQuantizer quantizer = new RowQuantizer(treatments, tensorClips, importance, input, hessians,
                     awq != null ? awq.folds() : new HashMap<>());
             Map<String, String> checksums;
-            if (!needs(treatments, s -> s.range() == RangeMethod.PERCENTILE)) { // no per-channel clips to join in
+            if (!percentile) { // no per-channel clips to join in
                 checksums = JobDescription.run(spark, "quantize and write", () -> PlannedQuantize.write(spark, input, in, plans,
                         storedBytes, quantizer, read, errors, committer.tempDataDir()));
                 read.requireMatch();
             } else {
-                checksums = writeThroughShuffle(spark, rows, quantizer, read, errors, input, infos, plans, storedBytes, committer);
+                checksums = writeThroughShuffle(spark, clipped, quantizer, read, errors, input, infos, plans, storedBytes, committer);
             }
             Map<String, ErrorStats> error = errors.byTensor();
             List<TensorEntry> entries = new ArrayList<>();
