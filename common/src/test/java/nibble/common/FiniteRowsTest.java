@@ -44,6 +44,37 @@ class FiniteRowsTest {
         assertEquals(-1, FiniteRows.firstNonFinite(Floats.encode(new float[] {3e38f}, DType.BF16), DType.BF16));
     }
 
+    /**
+     * The eight-bytes-at-a-time check, at every row offset and length around a long, with the bad
+     * value at every column: the bytes around the row are all ones (NaN in every dtype), so a read
+     * past either end would be seen; the finite values include each dtype's largest.
+     */
+    @Test
+    void theWordCheckFindsEveryColumnAtEveryOffsetAndNothingOutsideTheRow() {
+        float[] bads = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (DType t : DType.values()) {
+            float largest = t == DType.F16 ? 65504f : t == DType.BF16 ? 3e38f : Float.MAX_VALUE;
+            for (int off = 0; off < 8; off++) {
+                for (int n = 1; n <= 19; n++) {
+                    for (int bad = -1; bad < n; bad++) {
+                        float[] v = new float[n];
+                        for (int i = 0; i < n; i++) {
+                            v[i] = i % 3 == 0 ? -largest : i % 3 == 1 ? 1.5f * i : -0f;
+                        }
+                        if (bad >= 0) {
+                            v[bad] = bads[(bad + n) % bads.length];
+                        }
+                        byte[] row = Floats.encode(v, t);
+                        byte[] buf = new byte[off + row.length + 9];
+                        java.util.Arrays.fill(buf, (byte) 0xff);
+                        System.arraycopy(row, 0, buf, off, row.length);
+                        assertEquals(bad, FiniteRows.firstNonFinite(buf, off, row.length, t), t + " off " + off + " n " + n);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void requireNamesTheInputTensorRowColumnAndValue() {
         byte[] row = Floats.encode(new float[] {1f, 2f, Float.NEGATIVE_INFINITY}, DType.BF16);

@@ -149,11 +149,15 @@ final class RowQuantizer implements Serializable {
     }
 
     private float[] finiteValues(String tensor, long row, Row r) {
-        float[] values = Floats.decode(TensorTable.data(r), DType.parse(TensorTable.dtype(r), tensor), "tensor '" + tensor + "' row " + row);
-        try {
-            Quantizer.requireFinite(tensor, row, values);
-        } catch (InvalidInputException e) {
-            throw new InvalidInputException(input + ": " + e.getMessage(), e);
+        byte[] data = TensorTable.data(r);
+        DType dtype = DType.parse(TensorTable.dtype(r), tensor);
+        float[] values = Floats.decode(data, dtype, "tensor '" + tensor + "' row " + row);
+        if (FiniteRows.firstNonFinite(data, dtype) >= 0) { // the bit test on the bytes; the error names value and column
+            try {
+                Quantizer.requireFinite(tensor, row, values);
+            } catch (InvalidInputException e) {
+                throw new InvalidInputException(input + ": " + e.getMessage(), e);
+            }
         }
         AwqFolds.TensorFold fold = folds.get(tensor);
         return fold == null ? values : fold.apply(row, values);
