@@ -93,6 +93,36 @@ class StatsTest {
         assertEquals(0, TensorStats.of(channels, 20).outlierChannels().length);
     }
 
+    /** The four partial sums against one plain loop in double, on every row length up to 37 and a long row; NaN propagates to the maximum. */
+    @Test
+    void errorStatsAgreeWithAPlainLoop() {
+        java.util.Random g = new java.util.Random(5);
+        int[] lengths = java.util.stream.IntStream.concat(java.util.stream.IntStream.rangeClosed(0, 37), java.util.stream.IntStream.of(4099, 4100))
+                .toArray();
+        for (int n : lengths) {
+            float[] x = new float[n];
+            float[] y = new float[n];
+            double sse = 0, sss = 0, max = 0;
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) g.nextGaussian();
+                y[i] = x[i] + (float) (0.1 * g.nextGaussian());
+                double e = (double) x[i] - y[i];
+                sse += e * e;
+                sss += (double) x[i] * x[i];
+                max = Math.max(max, Math.abs(e));
+            }
+            ErrorStats got = new ErrorStats().add(x, y);
+            assertEquals(n, got.count());
+            assertEquals(sse, got.sumSqError(), 1e-12 * sse, "n " + n);
+            assertEquals(sss, got.sumSqSignal(), 1e-12 * sss, "n " + n);
+            assertEquals(max, got.maxAbsError(), 0, "n " + n);
+            if (n > 0) {
+                y[g.nextInt(n)] = Float.NaN;
+                assertTrue(Double.isNaN(new ErrorStats().add(x, y).maxAbsError()), "n " + n);
+            }
+        }
+    }
+
     @Test
     void errorStatsMergeAndEdgeCases() {
         float[] x = {1f, -2f, 3f, 0.5f};
