@@ -629,6 +629,10 @@ class BadInputMatrixTest {
         add(all, "quantize: a value changed in a data file", rejected(3, () -> fresh("t1"),
                 () -> a("quantize", "--input", s(tampered), "--output", s(fresh("t1")), "--recipe", "int4-g32"),
                 () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "shard: re-shard a table with a value changed in a data file", rejected(3, () -> fresh("rs1"),
+                () -> a("shard", "--input", s(tampered), "--output", s(fresh("rs1"))),
+                () -> List.of(s(tampered) + ": tensor 'model.layers.0.self_attn.q_proj.weight': data checksum ",
+                        "does not match the manifest's")));
         add(all, "calibrate: a value changed in a data file", rejected(3, () -> fresh("t2"),
                 () -> a("calibrate", "--input", s(tampered), "--output", s(fresh("t2"))),
                 () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
