@@ -70,6 +70,8 @@ class BadInputMatrixTest {
     static Path wrongChecksum;
     /** A copy of the dense table with one weight changed in its Parquet file (no .crc sidecars to notice). */
     static Path tampered;
+    static Path wrongDtype;
+    static Path wrongRowLength;
     /** The tiny table with a byte-level tokenizer (256 byte tokens) in its manifest, and short and empty texts. */
     static Path textTable;
     static Path shortText;
@@ -124,6 +126,8 @@ class BadInputMatrixTest {
         ok("quantize", "--input", table.toString(), "--output", quantizedG128.toString(), "--recipe", "int4-g128");
         wrongChecksum = copyWithWrongChecksum(quantized, work.resolve("q-wrong-crc"));
         tampered = tamperedCopy(table, work.resolve("table-tampered"));
+        wrongDtype = withNormRows(table, work.resolve("table-wrong-dtype"), "F16", 2.0);
+        wrongRowLength = withNormRows(table, work.resolve("table-wrong-row-length"), "F32", 0.5);
         textTable = withByteTokenizer(table, work.resolve("table-tok"));
         shortText = file("short.txt", "Only a few words.".getBytes(StandardCharsets.UTF_8));
         emptyText = file("empty.txt", new byte[0]);
@@ -283,6 +287,27 @@ class BadInputMatrixTest {
             }
         }
         throw new IllegalStateException("weight bytes not found in " + file);
+    }
+
+    /**
+     * A copy of {@code table} whose manifest describes {@code model.norm.weight}'s rows as {@code dtype}
+     * with {@code factor} times as many values per row as its data file holds.
+     */
+    private static Path withNormRows(Path table, Path copy, String dtype, double factor) throws IOException {
+        copyTable(table, copy);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode m = (ObjectNode) json.readTree(copy.resolve("manifest.json").toFile());
+        for (var e : m.get("tensors")) {
+            if (e.get("name").asText().equals("model.norm.weight")) {
+                var shape = (com.fasterxml.jackson.databind.node.ArrayNode) e.get("shape");
+                long last = Math.round(shape.get(shape.size() - 1).asLong() * factor);
+                shape.set(shape.size() - 1, last);
+                ((ObjectNode) e).put("row_length", last);
+                ((ObjectNode) e).put("dtype", dtype);
+            }
+        }
+        Files.write(copy.resolve("manifest.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        return copy;
     }
 
     /**
@@ -629,6 +654,16 @@ class BadInputMatrixTest {
         add(all, "quantize: a value changed in a data file", rejected(3, () -> fresh("t1"),
                 () -> a("quantize", "--input", s(tampered), "--output", s(fresh("t1")), "--recipe", "int4-g32"),
                 () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));
+        add(all, "shard: re-shard a table with a value changed in a data file", rejected(3, () -> fresh("rs1"),
+                () -> a("shard", "--input", s(tampered), "--output", s(fresh("rs1"))),
+                () -> List.of(s(tampered) + ": tensor 'model.layers.0.self_attn.q_proj.weight': data checksum ",
+                        "does not match the manifest's")));
+        add(all, "shard: re-shard a table whose rows have another dtype than the manifest's", rejected(3, () -> fresh("rs2"),
+                () -> a("shard", "--input", s(wrongDtype), "--output", s(fresh("rs2"))),
+                () -> List.of(s(wrongDtype) + ": tensor 'model.norm.weight': row 0 has dtype F32, expected F16")));
+        add(all, "shard: re-shard a table whose rows are shorter than the manifest's", rejected(3, () -> fresh("rs3"),
+                () -> a("shard", "--input", s(wrongRowLength), "--output", s(fresh("rs3"))),
+                () -> List.of(s(wrongRowLength) + ": tensor 'model.norm.weight': row 0 has ", " bytes, expected ")));
         add(all, "calibrate: a value changed in a data file", rejected(3, () -> fresh("t2"),
                 () -> a("calibrate", "--input", s(tampered), "--output", s(fresh("t2"))),
                 () -> List.of(s(tampered), "model.layers.0.self_attn.q_proj.weight", "the manifest says")));

@@ -6,10 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import nibble.common.DType;
 import nibble.common.FiniteRows;
 import nibble.common.InvalidInputException;
 import nibble.common.TensorInfo;
@@ -26,10 +23,8 @@ import nibble.jobs.io.Uris;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.PlannedFiles;
-import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.SourceRows;
 import nibble.jobs.table.TableCommitter;
-import nibble.jobs.table.TableVerifier;
 import nibble.jobs.table.TensorTable;
 
 /**
@@ -37,8 +32,10 @@ import nibble.jobs.table.TensorTable;
  * tensor table in, a tensor table out. The driver reads only headers and plans files of about
  * {@link ShardArgs#targetFileBytes} each. From a checkpoint, each task reads its plan's row ranges
  * ({@link SourceRows}) straight into its file's Parquet writer and checksums them as they pass
- * ({@link PlannedFiles}): no shuffle and no second read. From a table, rows are brought into plan
- * order ({@link PlannedRows}) and the written table is read back and checksummed before commit.
+ * ({@link PlannedFiles}): no shuffle and no second read. From a table (a re-shard, e.g. to change
+ * {@code --target-file-mb} or {@code --compression}), each task reads its plan's rows from the input
+ * table's files in the same way ({@link PlannedReshard}), and the checksums computed as they are
+ * written must equal the input manifest's.
  * A NaN or an infinity in any row is refused, naming the tensor and row ({@link FiniteRows}), unless
  * {@code --allow-non-finite}.
  */
@@ -101,52 +98,13 @@ public final class ShardAction {
         if (in.kind() != Manifest.Kind.DENSE) {
             throw new InvalidInputException(input + ": shard re-shards dense tables; this one is '" + in.kind().label() + "'");
         }
-        List<TensorInfo> infos = in.tensorInfos();
-        List<FilePlan> plans = ShardPlanner.plan(infos, args.targetFileBytes());
-        JavaRDD<Row> rows = PlannedRows.of(TensorTable.read(spark, input), input, infos, plans);
-        if (!args.allowNonFinite()) {
-            String where = Uris.redact(input);
-            rows = rows.map(r -> {
-                FiniteRows.require(where, TensorTable.tensor(r), TensorTable.row(r), TensorTable.data(r),
-                        DType.parse(TensorTable.dtype(r), where), FiniteRows.SHARD_HINT);
-                return r;
-            });
-        }
-        write(spark, rows, args.compression(), committer, "re-shard table");
-        Map<String, String> checksums = verify(spark, committer, infos, input);
-        for (TensorEntry e : in.tensors()) {
-            String found = checksums.get(e.info().name());
-            if (!found.equals(e.checksum())) {
-                throw new InvalidInputException(input + ": tensor '" + e.info().name() + "': data checksum "
-                        + found + " does not match the manifest's " + e.checksum());
-            }
-        }
+        List<FilePlan> plans = ShardPlanner.plan(in.tensorInfos(), args.targetFileBytes());
+        JobDescription.run(spark, "read table, write tensors", () -> PlannedReshard.write(spark, input, in, plans,
+                args.compression(), args.allowNonFinite(), committer.tempDataDir()));
         Map<String, Object> src = new LinkedHashMap<>();
         src.put("format", Manifest.FORMAT);
         src.put("uri", Uris.redact(input));
         src.put("origin", in.source());
         return committer.commit(plans, written -> new Manifest(Manifest.Kind.DENSE, src, in.architecture(), in.tensors(), written));
-    }
-
-    private static void write(SparkSession spark, JavaRDD<Row> rows, String codec, TableCommitter committer, String label) {
-        JobDescription.run(spark, label, () -> spark.createDataFrame(rows, TensorTable.SCHEMA).write()
-                .option("compression", codec)
-                .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
-                .parquet(committer.tempDataDir()));
-    }
-
-    /** Reads the written files back; a mismatch is bad input when the input was a table, else a bug. */
-    private static Map<String, String> verify(SparkSession spark, TableCommitter committer, List<TensorInfo> infos,
-                                              String inputTable) {
-        try {
-            return JobDescription.run(spark, "verify and checksum",
-                    () -> TableVerifier.checksums(spark, committer.tempDataDir(), infos));
-        } catch (TableVerifier.TableMismatchException e) {
-            committer.requireClaim();
-            if (inputTable != null) {
-                throw new InvalidInputException(inputTable + ": " + e.getMessage());
-            }
-            throw new IllegalStateException("written table does not match its source: " + e.getMessage(), e);
-        }
     }
 }
