@@ -33,8 +33,6 @@ import nibble.jobs.table.TensorTable;
  * manifest are the same as before.
  */
 final class PlannedQuantize {
-    /** Input rows a task reads ahead of its quantizer: a few MiB for rows of a few thousand F32 values. */
-    static final int READ_AHEAD_ROWS = 64;
     private PlannedQuantize() {
     }
 
@@ -64,7 +62,7 @@ final class PlannedQuantize {
         }
         // reading and checksumming the input overlaps quantizing and writing (ReadAhead: a core is idle
         // while the last of fewer tasks than cores runs)
-        Iterator<Row> in = ReadAhead.ifEnabled(read.digest(source.rows(conf.get(), plan), r -> r), READ_AHEAD_ROWS,
+        Iterator<Row> in = ReadAhead.ifEnabled(read.digest(source.rows(conf.get(), plan), r -> r), ReadAhead.TASK_ROWS,
                 "nibble read-ahead " + plan.fileName());
         Iterator<Row> out = errors.collect(quantizer.quantizeRows(in));
         try (PlanFileWriter<Row> w = new PlanFileWriter<>(conf.get(), dataDir, plan, infos, rowBytes,

@@ -33,9 +33,6 @@ import nibble.jobs.table.TensorTable;
  * writer in table order, as the old shuffle brought them to Spark's writer, so the files are the same.
  */
 final class PlannedReshard {
-    /** Input rows a task reads ahead of its writer (a few MiB for rows of a few thousand F32 values). */
-    static final int READ_AHEAD_ROWS = 64;
-
     private PlannedReshard() {
     }
 
@@ -76,7 +73,7 @@ final class PlannedReshard {
             index.put(infos.get(i).name(), i);
         }
         // decoding the input pages overlaps encoding and compressing the output
-        Iterator<Row> rows = ReadAhead.ifEnabled(source.rows(conf.get(), plan), READ_AHEAD_ROWS,
+        Iterator<Row> rows = ReadAhead.ifEnabled(source.rows(conf.get(), plan), ReadAhead.TASK_ROWS,
                 "nibble read-ahead " + plan.fileName());
         try (PlanFileWriter<DenseRowWriteSupport.DenseRow> w = PlanFileWriter.dense(conf.get(), dataDir, plan, infos, codec, attempt)) {
             while (rows.hasNext()) {

@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 public final class ReadAhead<T> implements Iterator<T>, AutoCloseable {
     private static final Object END = new Object();
 
+    /** Rows a task reads ahead of its per-row work: a few MiB for rows of a few thousand F32 values. */
+    public static final int TASK_ROWS = 64;
+
     private final BlockingQueue<Object> queue;
     private final Thread reader;
     private volatile boolean closed;
