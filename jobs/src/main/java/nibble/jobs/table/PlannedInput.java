@@ -17,6 +17,7 @@ import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.schema.MessageType;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
@@ -44,6 +45,8 @@ public final class PlannedInput implements Serializable {
     private final long[] fileStart;
     private final long[] tensorStart;
     private final List<TensorInfo> infos;
+    private final Binary[] names;
+    private final Binary[] dtypes;
 
     public PlannedInput(String table, Manifest manifest) {
         this.table = table;
@@ -54,6 +57,12 @@ public final class PlannedInput implements Serializable {
             FileEntry f = manifest.files().get(i);
             files.add(f.path());
             fileStart[i + 1] = fileStart[i] + f.rows();
+        }
+        this.names = new Binary[infos.size()];
+        this.dtypes = new Binary[infos.size()];
+        for (int i = 0; i < infos.size(); i++) {
+            names[i] = Binary.fromString(infos.get(i).name());
+            dtypes[i] = Binary.fromString(infos.get(i).dtype().name());
         }
         this.tensorStart = new long[infos.size() + 1];
         for (int i = 0; i < infos.size(); i++) {
@@ -176,16 +185,21 @@ public final class PlannedInput implements Serializable {
                     c.consume();
                 }
             }
-            String name = columns[0].getBinary().toStringUsingUTF8();
+            // the expected tensor's name and dtype are compared as bytes, and the row carries the
+            // manifest's strings: no string decoded per row, and their hash codes are cached
+            TensorInfo t = infos.get(tensor);
+            Binary nameBytes = columns[0].getBinary();
+            boolean expectedName = nameBytes.equals(names[tensor]);
+            String name = expectedName ? t.name() : nameBytes.toStringUsingUTF8();
             long r = columns[1].getLong();
-            String dtype = columns[2].getBinary().toStringUsingUTF8();
+            Binary dtypeBytes = columns[2].getBinary();
+            String dtype = dtypeBytes.equals(dtypes[tensor]) ? t.dtype().name() : dtypeBytes.toStringUsingUTF8();
             byte[] data = columns[3].getBinary().getBytes();
             for (ColumnReader c : columns) {
                 c.consume();
             }
             fileRow++;
-            TensorInfo t = infos.get(tensor);
-            if (!name.equals(t.name()) || r != row) {
+            if (!expectedName || r != row) {
                 throw new InvalidInputException(where() + ": row " + (fileRow - 1) + " of the file holds tensor '" + name
                         + "' row " + r + " where the manifest's file list puts tensor '" + t.name() + "' row " + row);
             }
