@@ -54,16 +54,27 @@ public final class InputChecksums extends AccumulatorV2<Tuple2<Integer, Map<Stri
         this.columns = List.copyOf(columns);
     }
 
-    /** Digests every row of a partition as it passes; rows go on unchanged. */
+    /**
+     * Digests every row of a partition as it passes; rows go on unchanged. Consecutive rows of one
+     * tensor (a run, as planned reads give them) are checksummed as one piece, whose share of the
+     * tensor's CRC is taken once when the run ends: the same shares XOR to the same checksum as one
+     * share per row, without a polynomial multiplication per row.
+     */
     public <T> Iterator<T> digest(Iterator<T> rows, Function<T, Row> rowOf) {
         Map<String, Integer> part = new HashMap<>();
         int partition = TaskContext.getPartitionId();
-        CRC32C crc = new CRC32C();
         return new Iterator<>() {
+            private final CRC32C crc = new CRC32C();
+            private String runTensor;
+            private long[] runShape;
+            private long runLast;
+            private long runRowBytes;
+
             @Override
             public boolean hasNext() {
                 boolean more = rows.hasNext();
                 if (!more) {
+                    endRun();
                     add(new Tuple2<>(partition, part));
                 }
                 return more;
@@ -76,7 +87,12 @@ public final class InputChecksums extends AccumulatorV2<Tuple2<Integer, Map<Stri
                 String tensor = TensorTable.tensor(r);
                 long[] s = shape.get(tensor);
                 if (s != null) {
-                    crc.reset();
+                    long row = TensorTable.row(r);
+                    if (!tensor.equals(runTensor) || row != runLast + 1) {
+                        endRun();
+                        runTensor = tensor;
+                        runShape = s;
+                    }
                     long bytes = 0;
                     for (String c : columns) {
                         byte[] b = r.getAs(c);
@@ -85,10 +101,19 @@ public final class InputChecksums extends AccumulatorV2<Tuple2<Integer, Map<Stri
                             bytes += b.length;
                         }
                     }
-                    int share = Crc32c.share((int) crc.getValue(), (s[0] - 1 - TensorTable.row(r)) * bytes);
-                    part.merge(tensor, share, (a, b) -> a ^ b);
+                    runLast = row;
+                    runRowBytes = bytes;
                 }
                 return t;
+            }
+
+            private void endRun() {
+                if (runTensor != null) {
+                    int share = Crc32c.share((int) crc.getValue(), (runShape[0] - 1 - runLast) * runRowBytes);
+                    part.merge(runTensor, share, (a, b) -> a ^ b);
+                    runTensor = null;
+                    crc.reset();
+                }
             }
         };
     }
