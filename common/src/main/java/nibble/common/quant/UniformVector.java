@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -249,8 +250,10 @@ final class UniformVector {
         int qmin = s.qmin();
         int qmax = s.qmax();
         boolean f16 = s.scaleFormat() == ScaleFormat.F16;
-        if (!s.symmetric() || !symmetricCandidates(s, f16, lo, hi, c)) {
+        int ready = s.symmetric() ? symmetricCandidates(s, f16, lo, hi, c) : -1; // candidates [0, ready) have their inverses
+        if (ready < 0) {
             scalarCandidates(s, f16, lo, hi, constant, c);
+            ready = PADDED;
         }
         int n = to - from;
         if (n > (1 << 20)) {
@@ -262,24 +265,17 @@ final class UniformVector {
         for (int k = 0; k < PADDED; k += LANES) {
             boolean bounded = k > 0 && upper < 0x1p126;
             float limit = Math.nextUp((float) upper);
-            if (bounded && extremesExceed(c, k, xa, xb, limit)) {
-                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
+            if (bounded && (k < ready ? extremesExceed(c, k, xa, xb, limit) : clippedExceed(c, k, xa, xb, -qmin, limit))) {
+                pruned(c, k);
                 continue;
             }
-            if (!blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs))) {
-                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
-                continue;
+            if (k >= ready) {
+                inverses(c, k);
+                ready = k + LANES;
             }
-            int last = Math.min(CANDIDATES, k + LANES);
-            float least = c.err[k];
-            for (int j = k + 1; j < last; j++) {
-                least = c.err[j] < least ? c.err[j] : least;
-            }
+            float least = blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs));
             double u = (double) least + least * rel + abs;
             upper = u < upper ? u : upper;
-        }
-        for (int k = CANDIDATES; k < PADDED; k++) {
-            c.err[k] = Float.POSITIVE_INFINITY;
         }
         return choose(x, from, to, c, qmin, qmax, null);
     }
@@ -318,7 +314,7 @@ final class UniformVector {
      * error bound of {@link #search}) are tested against {@code limit}: returns false, errors
      * unwritten, when every real candidate's already exceeds it.
      */
-    private static boolean blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float limit,
+    private static float blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float limit,
             float factor, float margin) {
         FloatVector magic = FloatVector.broadcast(FS, MAGIC);
         FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
@@ -370,7 +366,8 @@ final class UniformVector {
             }
         }
         if (dropped) {
-            return false;
+            pruned(c, k);
+            return Float.POSITIVE_INFINITY;
         }
         if (i < to) {
             FloatVector x0 = FloatVector.broadcast(FS, x[i]);
@@ -378,8 +375,41 @@ final class UniformVector {
             FloatVector d0 = x0.add(q0.mul(nsc));
             acc0 = d0.fma(d0, acc0);
         }
-        acc0.add(acc1).intoArray(c.err, k);
-        return true;
+        IntVector sum = acc0.add(acc1).reinterpretAsInts();
+        sum.reinterpretAsFloats().intoArray(c.err, k);
+        // the least real error: non-negative floats (and +inf) order as their bits do, and int reductions are cheap
+        return Float.intBitsToFloat(sum.max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k)).reduceLanes(VectorOperators.MIN));
+    }
+
+    /** A block of candidates out of the running: errors +inf. */
+    private static void pruned(Candidates c, int k) {
+        FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
+    }
+
+    /** The inverses of candidates {@code [k, k+8)}, as {@link UniformCodec#inverse}: {@code 1/scale}, 0 where infinite. */
+    private static void inverses(Candidates c, int k) {
+        FloatVector inv = FloatVector.broadcast(FS, 1f).div(FloatVector.fromArray(FS, c.scale, k));
+        inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
+    }
+
+    /**
+     * {@link #extremesExceed} for symmetric candidates without their inverses: true when every real
+     * candidate's error on the two extremes is bounded from below above {@code limit} by the part
+     * beyond its grid's reach alone. Every reconstruction has magnitude at most {@code reach *
+     * |scale|} ({@code reach = -qmin}, a power of two, so that product is exact, and the reference's
+     * rounded {@code code * scale} stays within it), so an element contributes at least {@code
+     * max(0, |x| - reach |scale|)^2}; the float arithmetic is within four roundings of that, as in
+     * {@link #extremesExceed}.
+     */
+    private static boolean clippedExceed(Candidates c, int k, float xa, float xb, int reach, float limit) {
+        FloatVector edge = FloatVector.fromArray(FS, c.scale, k).abs().mul((float) reach);
+        FloatVector da = FloatVector.broadcast(FS, Math.abs(xa)).sub(edge).max(0f);
+        FloatVector bound = da.mul(da);
+        if (xa != xb) {
+            FloatVector db = FloatVector.broadcast(FS, Math.abs(xb)).sub(edge).max(0f);
+            bound = db.fma(db, bound);
+        }
+        return bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, limit).or(FS.indexInRange(k, CANDIDATES).not()).allTrue();
     }
 
     /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
@@ -406,6 +436,21 @@ final class UniformVector {
     }
 
     private static final float[] RATIOS = java.util.Arrays.copyOf(Quantizer.CLIP_RATIOS, PADDED); // padding ratios 0: never read
+    /**
+     * The bits of 0 for the real candidates and of +inf for the padding: an int max with the bits of
+     * the errors (non-negative floats or +inf, which order as their bits do) leaves the real ones.
+     */
+    private static final int[] PAD_FLOOR_BITS = new int[PADDED];
+    /** {@code k} at index {@code k}. */
+    private static final int[] INDEX = new int[PADDED];
+    private static final int INF_BITS = 0x7f800000;
+
+    static {
+        for (int k = 0; k < PADDED; k++) {
+            PAD_FLOOR_BITS[k] = k < CANDIDATES ? 0 : INF_BITS;
+            INDEX[k] = k;
+        }
+    }
 
     /**
      * Symmetric candidates eight at a time: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
@@ -413,7 +458,7 @@ final class UniformVector {
      * valid while every scale is in F16's normal range below 2^15: the same floats as {@link
      * UniformCodec#scale}. Returns false (nothing usable written) otherwise.
      */
-    private static boolean symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
+    private static int symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
         float step = s.bits() == 4 ? -0.125f : -0.0078125f;
         IntVector loBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmin());
         IntVector hiBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmax());
@@ -428,28 +473,32 @@ final class UniformVector {
                 IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
                 if (k < CANDIDATES && !e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).allTrue()) {
                     if (k + LANES <= CANDIDATES) {
-                        return false;
+                        return -1;
                     }
                     for (int j = k; j < CANDIDATES; j++) { // the last block: only the real candidates must be normal
                         int ej = (Float.floatToRawIntBits(v.lane(j - k)) >>> 23) & 0xff;
                         if (ej < 113 || ej > 141) {
-                            return false;
+                            return -1;
                         }
                     }
                 }
                 IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
                 v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
             }
-            FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
-            inv = inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
             v.intoArray(c.scale, k);
-            inv.intoArray(c.inv, k);
+            if (k < INVERTED) {
+                FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
+                inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
+            }
             loBits.intoArray(c.loBits, k);
             hiBits.intoArray(c.hiBits, k);
         }
         java.util.Arrays.fill(c.zp, 0);
-        return true;
+        return INVERTED;
     }
+
+    /** Symmetric candidates whose inverses are computed up front: the first two blocks; later blocks are usually pruned by {@link #clippedExceed}. */
+    private static final int INVERTED = 2 * LANES;
 
     /** {@link UniformCodec#scale}, with F16 rounding done by bit arithmetic in F16's normal range (the same result). */
     private static float candidateScale(Scheme s, boolean f16, float lo, float hi, boolean constant) {
@@ -479,25 +528,28 @@ final class UniformVector {
         int n = to - from;
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
-        float least = c.err[0];
-        for (int k = 1; k < CANDIDATES; k++) {
-            least = c.err[k] < least ? c.err[k] : least; // a ternary: Math.min costs several times as much on JDK 17
+        IntVector mins = IntVector.broadcast(IS, INF_BITS); // over the errors' bits, as in blockErrors
+        for (int k = 0; k < PADDED; k += LANES) {
+            mins = mins.min(FloatVector.fromArray(FS, c.err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k)));
         }
+        float least = Float.intBitsToFloat(mins.reduceLanes(VectorOperators.MIN));
         double upper = (double) least + least * rel + abs; // = the least of e + e*rel + abs over the errors: it grows with e
         if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
             return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
         // Still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel), here as a float a little
         // above that (so maybe a few more candidates than the double test keeps: exactChoice settles them alike)
-        float keep = Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50)));
-        int first = -1;
-        int left = 0;
-        for (int k = 0; k < CANDIDATES; k++) {
-            if (c.err[k] <= keep) {
-                first = first < 0 ? k : first;
-                left++;
-            }
+        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50))));
+        IntVector count = IntVector.zero(IS); // per lane, the candidates kept; and the least index kept (PADDED if none)
+        IntVector firstKept = IntVector.broadcast(IS, PADDED);
+        for (int k = 0; k < PADDED; k += LANES) {
+            IntVector e = FloatVector.fromArray(FS, c.err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k));
+            VectorMask<Integer> kept = e.compare(VectorOperators.LE, keep);
+            count = count.add(IntVector.zero(IS).blend(1, kept));
+            firstKept = firstKept.min(IntVector.broadcast(IS, PADDED).blend(IntVector.fromArray(IS, INDEX, k), kept));
         }
+        int left = count.reduceLanes(VectorOperators.ADD);
+        int first = firstKept.reduceLanes(VectorOperators.MIN);
         return left == 1 ? first : exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
     }
 
