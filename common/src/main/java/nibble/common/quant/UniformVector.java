@@ -250,7 +250,8 @@ final class UniformVector {
         int qmin = s.qmin();
         int qmax = s.qmax();
         boolean f16 = s.scaleFormat() == ScaleFormat.F16;
-        int ready = s.symmetric() ? symmetricCandidates(s, f16, lo, hi, c) : -1; // candidates [0, ready) have their inverses
+        // candidates [0, ready) have their scales and inverses; the symmetric ones after are made when a block needs them
+        int ready = s.symmetric() && symmetricBlock(s, f16, lo, hi, 0, c) && symmetricBlock(s, f16, lo, hi, LANES, c) ? 2 * LANES : -1;
         if (ready < 0) {
             scalarCandidates(s, f16, lo, hi, constant, c);
             ready = PADDED;
@@ -262,22 +263,92 @@ final class UniformVector {
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
         double upper = Double.POSITIVE_INFINITY;
+        float least = Float.POSITIVE_INFINITY;
+        int done = 0; // bit k/8: block k's errors are in c.err
         for (int k = 0; k < PADDED; k += LANES) {
             boolean bounded = k > 0 && upper < 0x1p126;
             float limit = Math.nextUp((float) upper);
-            if (bounded && (k < ready ? extremesExceed(c, k, xa, xb, limit) : clippedExceed(c, k, xa, xb, -qmin, limit))) {
-                pruned(c, k);
-                continue;
-            }
             if (k >= ready) {
-                inverses(c, k);
+                if (bounded && clippedExceed(k, lo, hi, -qmin, xa, xb, limit)) {
+                    break; // this block and every later one
+                }
+                if (!symmetricBlock(s, f16, lo, hi, k, c)) {
+                    scalarBlock(s, f16, lo, hi, k, c);
+                }
                 ready = k + LANES;
             }
-            float least = blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs));
-            double u = (double) least + least * rel + abs;
+            if (bounded && extremesExceed(c, k, xa, xb, limit)) {
+                continue;
+            }
+            float e = blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs));
+            if (e < Float.POSITIVE_INFINITY) {
+                done |= 1 << (k / LANES);
+            }
+            least = e < least ? e : least;
+            double u = (double) e + e * rel + abs;
             upper = u < upper ? u : upper;
         }
-        return choose(x, from, to, c, qmin, qmax, null);
+        return pick(x, from, to, c, qmin, qmax, null, least, done);
+    }
+
+    /**
+     * Pruning before symmetric block {@code [k, k+8)} and every later one, from the ratios alone
+     * (their scales need not be made): true when candidate {@code k}'s error on the extremes {@code
+     * xa} and {@code xb} is bounded from below above {@code limit} by the part beyond its grid's
+     * reach. A symmetric candidate reconstructs within {@code reach |scale|} ({@code reach = -qmin}),
+     * and {@code reach |scale| <= r max(-lo, hi) (1 + 2^-9) + reach 2^-24} (the product {@code r *
+     * lo} or {@code r * hi} rounds once, the F16 scale once more, relatively by {@code 2^-11} when
+     * normal and absolutely by {@code 2^-25} below); call that {@code edge}. So each extreme
+     * contributes at least {@code max(0, |x| - edge)^2}, computed in double (error far below the
+     * {@code 2^-40} taken off). Later candidates have smaller ratios, so smaller edges and larger
+     * bounds: they are pruned too.
+     */
+    private static boolean clippedExceed(int k, float lo, float hi, int reach, float xa, float xb, float limit) {
+        double edge = RATIOS[k] * (double) Math.max(-lo, hi) * (1 + 0x1p-9) + reach * 0x1p-24;
+        double da = Math.max(0, Math.abs((double) xa) - edge);
+        double db = xa != xb ? Math.max(0, Math.abs((double) xb) - edge) : 0;
+        return (da * da + db * db) * (1 - 0x1p-40) > limit;
+    }
+
+    /**
+     * The reference's choice from the float errors of the evaluated blocks ({@code done}, bit {@code
+     * k/8} for block {@code k}), whose least is {@code least}: as {@link #choose}, the candidates
+     * of the other blocks being out of the running.
+     */
+    private static int pick(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table, float least, int done) {
+        int n = to - from;
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        double upper = (double) least + least * rel + abs;
+        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound
+            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
+        }
+        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50))));
+        int kept = 0;
+        for (int k = 0; k < PADDED; k += LANES) {
+            if ((done >>> (k / LANES) & 1) != 0) {
+                kept |= keptLanes(c.err, k, keep) << k;
+            }
+        }
+        if (Integer.bitCount(kept) == 1) {
+            return Integer.numberOfTrailingZeros(kept);
+        }
+        for (int k = 0; k < PADDED; k += LANES) {
+            if ((done >>> (k / LANES) & 1) == 0) {
+                pruned(c, k);
+            }
+        }
+        return exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
+    }
+
+    /**
+     * Bit {@code j} set when real candidate {@code k+j}'s error is at most the float with bits {@code
+     * keep} (non-negative floats and +inf order as their bits do).
+     */
+    private static int keptLanes(float[] err, int k, int keep) {
+        VectorMask<Integer> kept = FloatVector.fromArray(FS, err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k))
+                .compare(VectorOperators.LE, keep);
+        return IntVector.zero(IS).blend(IntVector.fromArray(IS, LANE_BITS, 0), kept).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -366,8 +437,7 @@ final class UniformVector {
             }
         }
         if (dropped) {
-            pruned(c, k);
-            return Float.POSITIVE_INFINITY;
+            return Float.POSITIVE_INFINITY; // errors unwritten: the block is left out of the choice
         }
         if (i < to) {
             FloatVector x0 = FloatVector.broadcast(FS, x[i]);
@@ -384,32 +454,6 @@ final class UniformVector {
     /** A block of candidates out of the running: errors +inf. */
     private static void pruned(Candidates c, int k) {
         FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
-    }
-
-    /** The inverses of candidates {@code [k, k+8)}, as {@link UniformCodec#inverse}: {@code 1/scale}, 0 where infinite. */
-    private static void inverses(Candidates c, int k) {
-        FloatVector inv = FloatVector.broadcast(FS, 1f).div(FloatVector.fromArray(FS, c.scale, k));
-        inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
-    }
-
-    /**
-     * {@link #extremesExceed} for symmetric candidates without their inverses: true when every real
-     * candidate's error on the two extremes is bounded from below above {@code limit} by the part
-     * beyond its grid's reach alone. Every reconstruction has magnitude at most {@code reach *
-     * |scale|} ({@code reach = -qmin}, a power of two, so that product is exact, and the reference's
-     * rounded {@code code * scale} stays within it), so an element contributes at least {@code
-     * max(0, |x| - reach |scale|)^2}; the float arithmetic is within four roundings of that, as in
-     * {@link #extremesExceed}.
-     */
-    private static boolean clippedExceed(Candidates c, int k, float xa, float xb, int reach, float limit) {
-        FloatVector edge = FloatVector.fromArray(FS, c.scale, k).abs().mul((float) reach);
-        FloatVector da = FloatVector.broadcast(FS, Math.abs(xa)).sub(edge).max(0f);
-        FloatVector bound = da.mul(da);
-        if (xa != xb) {
-            FloatVector db = FloatVector.broadcast(FS, Math.abs(xb)).sub(edge).max(0f);
-            bound = db.fma(db, bound);
-        }
-        return bound.mul(1f - 0x1p-19f).sub(0x1p-140f).compare(VectorOperators.GT, limit).or(FS.indexInRange(k, CANDIDATES).not()).allTrue();
     }
 
     /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
@@ -435,6 +479,18 @@ final class UniformVector {
         }
     }
 
+    /** {@link #scalarCandidates} for symmetric block {@code [k, k+8)} only (padding lanes: candidate 0's values). */
+    private static void scalarBlock(Scheme s, boolean f16, float lo, float hi, int k, Candidates c) {
+        for (int j = k; j < k + LANES; j++) {
+            float sc = candidateScale(s, f16, lo * RATIOS[j < CANDIDATES ? j : 0], hi * RATIOS[j < CANDIDATES ? j : 0], false);
+            c.scale[j] = sc;
+            c.zp[j] = 0;
+            c.inv[j] = UniformCodec.inverse(sc);
+            c.loBits[j] = MAGIC_BITS + s.qmin();
+            c.hiBits[j] = MAGIC_BITS + s.qmax();
+        }
+    }
+
     private static final float[] RATIOS = java.util.Arrays.copyOf(Quantizer.CLIP_RATIOS, PADDED); // padding ratios 0: never read
     /**
      * The bits of 0 for the real candidates and of +inf for the padding: an int max with the bits of
@@ -444,6 +500,8 @@ final class UniformVector {
     /** {@code k} at index {@code k}. */
     private static final int[] INDEX = new int[PADDED];
     private static final int INF_BITS = 0x7f800000;
+    /** {@code 1 << j} at index {@code j}. */
+    private static final int[] LANE_BITS = {1, 2, 4, 8, 16, 32, 64, 128};
 
     static {
         for (int k = 0; k < PADDED; k++) {
@@ -453,52 +511,37 @@ final class UniformVector {
     }
 
     /**
-     * Symmetric candidates eight at a time: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
+     * Symmetric candidates {@code [k, k+8)}: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
      * m * -2^-(b-1) + 0}, F16 rounding by bit arithmetic (round the mantissa to 10 bits, half to even),
-     * valid while every scale is in F16's normal range below 2^15: the same floats as {@link
-     * UniformCodec#scale}. Returns false (nothing usable written) otherwise.
+     * valid while every real candidate's scale is in F16's normal range below 2^15: the same floats
+     * as {@link UniformCodec#scale}; and their inverses. Returns false (nothing usable written)
+     * otherwise.
      */
-    private static int symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
+    private static boolean symmetricBlock(Scheme s, boolean f16, float lo, float hi, int k, Candidates c) {
         float step = s.bits() == 4 ? -0.125f : -0.0078125f;
-        IntVector loBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmin());
-        IntVector hiBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmax());
-        for (int k = 0; k < PADDED; k += LANES) {
-            FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
-            FloatVector h = r.mul(hi);
-            FloatVector l = r.mul(lo);
-            FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
-            FloatVector v = m.mul(step).add(0f);
-            if (f16) {
-                IntVector b = v.reinterpretAsInts();
-                IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
-                if (k < CANDIDATES && !e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).allTrue()) {
-                    if (k + LANES <= CANDIDATES) {
-                        return -1;
-                    }
-                    for (int j = k; j < CANDIDATES; j++) { // the last block: only the real candidates must be normal
-                        int ej = (Float.floatToRawIntBits(v.lane(j - k)) >>> 23) & 0xff;
-                        if (ej < 113 || ej > 141) {
-                            return -1;
-                        }
-                    }
-                }
-                IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
-                v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
+        FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
+        FloatVector h = r.mul(hi);
+        FloatVector l = r.mul(lo);
+        FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
+        FloatVector v = m.mul(step).add(0f);
+        if (f16) {
+            IntVector b = v.reinterpretAsInts();
+            IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
+            if (!e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).or(FS.indexInRange(k, CANDIDATES).not().cast(IS))
+                    .allTrue()) {
+                return false; // only the real candidates must be normal
             }
-            v.intoArray(c.scale, k);
-            if (k < INVERTED) {
-                FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
-                inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
-            }
-            loBits.intoArray(c.loBits, k);
-            hiBits.intoArray(c.hiBits, k);
+            IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
+            v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
         }
-        java.util.Arrays.fill(c.zp, 0);
-        return INVERTED;
+        FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
+        v.intoArray(c.scale, k);
+        inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
+        IntVector.broadcast(IS, MAGIC_BITS + s.qmin()).intoArray(c.loBits, k);
+        IntVector.broadcast(IS, MAGIC_BITS + s.qmax()).intoArray(c.hiBits, k);
+        IntVector.zero(IS).intoArray(c.zp, k);
+        return true;
     }
-
-    /** Symmetric candidates whose inverses are computed up front: the first two blocks; later blocks are usually pruned by {@link #clippedExceed}. */
-    private static final int INVERTED = 2 * LANES;
 
     /** {@link UniformCodec#scale}, with F16 rounding done by bit arithmetic in F16's normal range (the same result). */
     private static float candidateScale(Scheme s, boolean f16, float lo, float hi, boolean constant) {
@@ -525,32 +568,11 @@ final class UniformVector {
      * describes; the exact errors are {@link UniformCodec#error}'s, or {@code table}'s when not null.
      */
     static int choose(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table) {
-        int n = to - from;
-        double rel = (n + 4) * 0x1p-22;
-        double abs = (n + 4) * 0x1p-146;
         IntVector mins = IntVector.broadcast(IS, INF_BITS); // over the errors' bits, as in blockErrors
         for (int k = 0; k < PADDED; k += LANES) {
             mins = mins.min(FloatVector.fromArray(FS, c.err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k)));
         }
-        float least = Float.intBitsToFloat(mins.reduceLanes(VectorOperators.MIN));
-        double upper = (double) least + least * rel + abs; // = the least of e + e*rel + abs over the errors: it grows with e
-        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
-            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
-        }
-        // Still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel), here as a float a little
-        // above that (so maybe a few more candidates than the double test keeps: exactChoice settles them alike)
-        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50))));
-        IntVector count = IntVector.zero(IS); // per lane, the candidates kept; and the least index kept (PADDED if none)
-        IntVector firstKept = IntVector.broadcast(IS, PADDED);
-        for (int k = 0; k < PADDED; k += LANES) {
-            IntVector e = FloatVector.fromArray(FS, c.err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k));
-            VectorMask<Integer> kept = e.compare(VectorOperators.LE, keep);
-            count = count.add(IntVector.zero(IS).blend(1, kept));
-            firstKept = firstKept.min(IntVector.broadcast(IS, PADDED).blend(IntVector.fromArray(IS, INDEX, k), kept));
-        }
-        int left = count.reduceLanes(VectorOperators.ADD);
-        int first = firstKept.reduceLanes(VectorOperators.MIN);
-        return left == 1 ? first : exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
+        return pick(x, from, to, c, qmin, qmax, table, Float.intBitsToFloat(mins.reduceLanes(VectorOperators.MIN)), (1 << (PADDED / LANES)) - 1);
     }
 
     /**
