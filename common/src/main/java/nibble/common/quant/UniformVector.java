@@ -76,6 +76,8 @@ final class UniformVector {
         int g = 0;
         if (UniformBlocks.applies(s, clip)) {
             g = UniformBlocks.run(x, layout, codes, scales, new UniformBlocks.Scratch());
+        } else if (UniformBlocks.appliesMse(s, clip)) {
+            g = UniformBlocks.runMse(x, layout, codes, scales, new UniformBlocks.Scratch(), cands);
         }
         for (; g < groups; g++) {
             int from = layout.groupStart(g);
@@ -280,7 +282,9 @@ final class UniformVector {
             if (bounded && extremesExceed(c, k, xa, xb, limit)) {
                 continue;
             }
-            float e = blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs));
+            // a partial sum p is a lower bound: the block is dropped once every real lane's p (1 - 2 rel) - 2 abs > limit >= U
+            float drop = bounded ? Math.nextUp((float) ((limit + 2 * abs) / (1 - 2 * rel))) : Float.POSITIVE_INFINITY;
+            float e = blockErrors(x, from, to, c, k, f16, bounded, drop);
             if (e < Float.POSITIVE_INFINITY) {
                 done |= 1 << (k / LANES);
             }
@@ -385,8 +389,7 @@ final class UniformVector {
      * error bound of {@link #search}) are tested against {@code limit}: returns false, errors
      * unwritten, when every real candidate's already exceeds it.
      */
-    private static float blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float limit,
-            float factor, float margin) {
+    private static float blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float drop) {
         FloatVector magic = FloatVector.broadcast(FS, MAGIC);
         FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
         FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
@@ -394,6 +397,7 @@ final class UniformVector {
         IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
+        FloatVector over = FloatVector.broadcast(FS, drop).blend(-1f, FS.indexInRange(k, CANDIDATES).not()); // padding lanes: always over
         int next = bounded ? from + LANES : Integer.MAX_VALUE;
         boolean dropped = false;
         int i = from;
@@ -408,8 +412,7 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
-                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).compare(VectorOperators.GT, over).allTrue()) {
                         dropped = true;
                         i = to; // leaves the loop (one exit: C2 boxes vectors merged from two)
                     }
@@ -427,8 +430,7 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
-                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).compare(VectorOperators.GT, over).allTrue()) {
                         dropped = true;
                         i = to;
                     }
