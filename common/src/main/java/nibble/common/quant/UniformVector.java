@@ -300,18 +300,24 @@ final class UniformVector {
      * (their scales need not be made): true when candidate {@code k}'s error on the extremes {@code
      * xa} and {@code xb} is bounded from below above {@code limit} by the part beyond its grid's
      * reach. A symmetric candidate reconstructs within {@code reach |scale|} ({@code reach = -qmin}),
-     * and {@code reach |scale| <= r max(-lo, hi) (1 + 2^-9) + reach 2^-24} (the product {@code r *
-     * lo} or {@code r * hi} rounds once, the F16 scale once more, relatively by {@code 2^-11} when
-     * normal and absolutely by {@code 2^-25} below); call that {@code edge}. So each extreme
+     * and {@code reach |scale| <= r max(-lo, hi) (1 + 2^-10) + reach 2^-24} (the product {@code r *
+     * lo} or {@code r * hi} rounds once, by {@code 2^-24} relatively, the F16 scale once more, by
+     * {@code 2^-11} relatively when normal and {@code 2^-25} absolutely below; the step {@code
+     * -2^-(b-1)} is exact); call that {@code edge}. So each extreme
      * contributes at least {@code max(0, |x| - edge)^2}, computed in double (error far below the
      * {@code 2^-40} taken off). Later candidates have smaller ratios, so smaller edges and larger
      * bounds: they are pruned too.
      */
     private static boolean clippedExceed(int k, float lo, float hi, int reach, float xa, float xb, float limit) {
-        double edge = RATIOS[k] * (double) Math.max(-lo, hi) * (1 + 0x1p-9) + reach * 0x1p-24;
+        return clippedBound(k, lo, hi, reach, xa, xb) > limit;
+    }
+
+    /** {@link #clippedExceed}'s lower bound of candidate {@code k}'s error (and of every later one's). */
+    static double clippedBound(int k, float lo, float hi, int reach, float xa, float xb) {
+        double edge = RATIOS[k] * (double) Math.max(-lo, hi) * (1 + 0x1p-10) + reach * 0x1p-24;
         double da = Math.max(0, Math.abs((double) xa) - edge);
         double db = xa != xb ? Math.max(0, Math.abs((double) xb) - edge) : 0;
-        return (da * da + db * db) * (1 - 0x1p-40) > limit;
+        return (da * da + db * db) * (1 - 0x1p-40);
     }
 
     /**
