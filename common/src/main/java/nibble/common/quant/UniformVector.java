@@ -282,8 +282,9 @@ final class UniformVector {
             if (bounded && extremesExceed(c, k, xa, xb, limit)) {
                 continue;
             }
-            // a partial sum p is a lower bound: the block is dropped once every real lane's p (1 - 2 rel) - 2 abs > limit >= U
-            float drop = bounded ? Math.nextUp((float) ((limit + 2 * abs) / (1 - 2 * rel))) : Float.POSITIVE_INFINITY;
+            // a partial sum p is a lower bound: the block is dropped once every real lane's p (1 - 2 rel) - 2 abs > limit >= U,
+            // which p > (limit + 2 abs)(1 + 4 rel) implies (1/(1-y) <= 1 + 2y for y <= 1/2; no division)
+            float drop = bounded ? Math.nextUp((float) ((limit + 2 * abs) * (1 + 4 * rel + 0x1p-50))) : Float.POSITIVE_INFINITY;
             float e = blockErrors(x, from, to, c, k, f16, bounded, drop);
             if (e < Float.POSITIVE_INFINITY) {
                 done |= 1 << (k / LANES);
@@ -333,7 +334,9 @@ final class UniformVector {
         if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound
             return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
-        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50))));
+        // still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel); here e <= a float at or above
+        // (upper + abs)(1 + 2 rel), which is larger (no division; maybe a few more candidates kept: exactChoice settles them alike)
+        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) * (1 + 2 * rel + 0x1p-50))));
         int kept = 0;
         for (int k = 0; k < PADDED; k += LANES) {
             if ((done >>> (k / LANES) & 1) != 0) {
