@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * groups at a time with one group per lane, for {@link UniformVector}. Going group by group, a
  * 32-value group spent most of its time on per-group scalar work (two lane reductions for min/max,
  * F16 rounding of the scale through {@code Halfs}, one OR reduction per eight codes); here that
- * work is done once per eight groups in vector lanes.
+ * work is done once per eight groups in vector lanes. The error-minimising range ({@link #runMse})
+ * shares the range, scale and code steps, with {@link UniformVector#search} per group in between.
  *
  * <p>Same bytes as the reference, step by step:
  * <ul>

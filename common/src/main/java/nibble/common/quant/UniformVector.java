@@ -242,11 +242,14 @@ final class UniformVector {
      * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
      * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far);
      * a block that is evaluated is dropped as soon as every lane's partial sum, after any 8
-     * elements, exceeds {@code U} likewise ({@link #blockErrors}). The least float error and the
-     * candidates still in the running are found in {@link #choose}. Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
-     * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
-     * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
-     * grows loose) take that exact path for every candidate.
+     * elements, exceeds {@code U} likewise ({@link #blockErrors}). Symmetric candidates after the
+     * first two blocks are not even made while {@link #clippedExceed}, a bound from the ratios
+     * alone, prunes them with every later block. The candidates still in the running are those of
+     * the evaluated blocks within the float bound of the least ({@link #pick}). When one is left,
+     * it is the choice; otherwise the ones left get the reference's double error ({@link
+     * UniformCodec#error}, the same arithmetic in the same order) and the first least wins.
+     * Overflowing float errors and very long groups ({@code n > 2^20}, where the bound grows loose)
+     * take that exact path for every candidate.
      */
     static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, float xa, float xb, Candidates c) {
         int qmin = s.qmin();
@@ -508,8 +511,6 @@ final class UniformVector {
      * the errors (non-negative floats or +inf, which order as their bits do) leaves the real ones.
      */
     private static final int[] PAD_FLOOR_BITS = new int[PADDED];
-    /** {@code k} at index {@code k}. */
-    private static final int[] INDEX = new int[PADDED];
     private static final int INF_BITS = 0x7f800000;
     /** {@code 1 << j} at index {@code j}. */
     private static final int[] LANE_BITS = {1, 2, 4, 8, 16, 32, 64, 128};
@@ -517,7 +518,6 @@ final class UniformVector {
     static {
         for (int k = 0; k < PADDED; k++) {
             PAD_FLOOR_BITS[k] = k < CANDIDATES ? 0 : INF_BITS;
-            INDEX[k] = k;
         }
     }
 
