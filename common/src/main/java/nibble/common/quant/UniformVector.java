@@ -263,6 +263,11 @@ final class UniformVector {
         }
         int n = to - from;
         if (n > (1 << 20)) {
+            for (int k = ready; k < PADDED; k += LANES) { // the exact path reads every candidate: make the rest
+                if (!symmetricBlock(s, f16, lo, hi, k, c)) {
+                    scalarBlock(s, f16, lo, hi, k, c);
+                }
+            }
             return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
         }
         double rel = (n + 4) * 0x1p-22;
@@ -599,7 +604,9 @@ final class UniformVector {
         int best = -1;
         double bestErr = Double.POSITIVE_INFINITY;
         for (int k = 0; k < CANDIDATES; k++) {
-            if (err != null && err[k] - err[k] * rel - abs > upper) {
+            // out of the running, +inf (pruned, or a float sum past float's range) included; a block that was
+            // not made holds another group's candidates, so this test must exclude it (inf - inf*rel is NaN)
+            if (err != null && !(err[k] - err[k] * rel - abs <= upper)) {
                 continue;
             }
             double e = table == null ? UniformCodec.error(x, from, to, c.scale[k], c.zp[k], qmin, qmax) : table.error(x, from, to, c.scale[k]);
