@@ -134,7 +134,7 @@ final class TableVector {
             c.inv[k] = c.inv[0];
         }
         if (to - from > (1 << 20)) {
-            c.err[0] = Float.POSITIVE_INFINITY; // no bound: exact errors for all
+            java.util.Arrays.fill(c.err, Float.POSITIVE_INFINITY); // no bound: exact errors for all
             return UniformVector.choose(x, from, to, c, 0, 0, t);
         }
         float[] bounds = t.boundaries();

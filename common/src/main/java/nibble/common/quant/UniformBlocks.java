@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * groups at a time with one group per lane, for {@link UniformVector}. Going group by group, a
  * 32-value group spent most of its time on per-group scalar work (two lane reductions for min/max,
  * F16 rounding of the scale through {@code Halfs}, one OR reduction per eight codes); here that
- * work is done once per eight groups in vector lanes.
+ * work is done once per eight groups in vector lanes. The error-minimising range ({@link #runMse})
+ * shares the range, scale and code steps, with {@link UniformVector#search} per group in between.
  *
  * <p>Same bytes as the reference, step by step:
  * <ul>
@@ -63,11 +64,23 @@ final class UniformBlocks {
                 && s.groupSize() % LANES == 0 && s.range() != RangeMethod.MSE;
     }
 
+    /**
+     * True when {@link #runMse} applies: the same groups as {@link #applies} with the error-minimising
+     * range ({@link RangeMethod#MSE}).
+     */
+    static boolean appliesMse(Scheme s, Clip clip) {
+        return clip == null && s.symmetric() && s.codebook() == Codebook.UNIFORM && s.granularity() == Granularity.GROUP
+                && s.groupSize() % LANES == 0 && s.range() == RangeMethod.MSE;
+    }
+
     /** Working memory for {@link #run}, one per row (or reused by one thread). */
     static final class Scratch {
         /** Lane vectors of the range keys: max at [0, 64), min at [64, 128), one group per row of 8. */
         final int[] keys = new int[128];
         final float[] scale = new float[LANES];
+        /** The groups' ranges {@code min(gmin, 0)} and {@code max(gmax, 0)} ({@link #runMse}). */
+        final float[] lo = new float[LANES];
+        final float[] hi = new float[LANES];
         final float[] inv = new float[LANES];
         final int[] bits = new int[LANES];
         /** 64 codes, shifted to their byte of the or-ed lanes. */
@@ -125,6 +138,75 @@ final class UniformBlocks {
             }
         }
         return g;
+    }
+
+    /**
+     * {@link #run} for the error-minimising range: per block of eight groups, the range scan, the
+     * min/max scale (only to find an overflowing block, which the group-by-group path then
+     * reports: every candidate's scale is no larger), then per group {@link UniformVector#search}
+     * (an all-zero group keeps scale 0, as the group path does), then the codes and F16 scales of
+     * the eight chosen scales together. The search gets {@code lo} and {@code hi} as the extremes
+     * for its pruning bounds: where one is 0 instead of an element, it adds a bound of 0, still a
+     * lower bound; the choice does not depend on them.
+     */
+    static int runMse(float[] x, RowLayout layout, byte[] codes, byte[] scales, Scratch w, UniformVector.Candidates cands) {
+        Scheme s = layout.scheme();
+        int len = s.groupSize();
+        int block = GROUPS * len;
+        boolean f16 = s.scaleFormat() == ScaleFormat.F16;
+        boolean nibbles = s.bits() == 4;
+        float step = nibbles ? -0.125f : -0.0078125f;
+        int g = 0;
+        for (int from = 0; from + block <= x.length; from += block, g += GROUPS) {
+            keys(x, from, len, w.keys);
+            foldMax(w.keys);
+            foldMin(w.keys);
+            if (!scale(w.keys, step, w.scale)) {
+                return g; // NaN or infinity
+            }
+            if (f16) {
+                HalfVector.round(w.scale);
+            }
+            if (!inverse(w.scale, w.inv)) {
+                return g; // a scale overflows
+            }
+            range(w.keys, w.lo, w.hi);
+            for (int j = 0; j < GROUPS; j++) {
+                float lo = w.lo[j];
+                float hi = w.hi[j];
+                if (lo != 0f || hi != 0f) {
+                    int start = from + j * len;
+                    w.scale[j] = cands.scale[UniformVector.search(x, start, start + len, s, lo, hi, false, lo, hi, cands)];
+                }
+            }
+            inverse(w.scale, w.inv);
+            if (f16) {
+                HalfVector.store(w.scale, w.bits, scales, 2 * g);
+            } else {
+                for (int j = 0; j < GROUPS; j++) {
+                    layout.putScale(scales, g + j, w.scale[j]);
+                }
+            }
+            if (nibbles) {
+                for (int e = 0; e < block; e += 8 * LANES) {
+                    codes64(x, from, e, w.inv, len, w.codes);
+                    pack64(w.codes, codes, (from + e) >> 1);
+                }
+            } else {
+                for (int j = 0; j < GROUPS; j++) {
+                    UniformVector.encode(x, from + j * len, from + (j + 1) * len, w.scale[j], 0, -128, 127, codes);
+                }
+            }
+        }
+        return g;
+    }
+
+    /** The eight groups' {@code lo = min(gmin, 0)} and {@code hi = max(gmax, 0)} from the folded keys, as {@link #scale} takes them. */
+    private static void range(int[] keys, float[] lo, float[] hi) {
+        IntVector hiKey = IntVector.fromArray(IS, keys, 0);
+        IntVector loKey = IntVector.fromArray(IS, keys, 64);
+        hiKey.max(0).reinterpretAsFloats().intoArray(hi, 0);
+        loKey.lanewise(VectorOperators.XOR, 0x7fffffff).blend(0, loKey.compare(VectorOperators.GE, 0)).reinterpretAsFloats().intoArray(lo, 0);
     }
 
     /**

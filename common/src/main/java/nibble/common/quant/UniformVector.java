@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -75,6 +76,8 @@ final class UniformVector {
         int g = 0;
         if (UniformBlocks.applies(s, clip)) {
             g = UniformBlocks.run(x, layout, codes, scales, new UniformBlocks.Scratch());
+        } else if (UniformBlocks.appliesMse(s, clip)) {
+            g = UniformBlocks.runMse(x, layout, codes, scales, new UniformBlocks.Scratch(), cands);
         }
         for (; g < groups; g++) {
             int from = layout.groupStart(g);
@@ -239,49 +242,134 @@ final class UniformVector {
      * bound of the reference's sum of non-negative terms. A block whose every lane's bound exceeds
      * {@code U} is skipped (its small ratios clip the extremes by more than the best error so far);
      * a block that is evaluated is dropped as soon as every lane's partial sum, after any 8
-     * elements, exceeds {@code U} likewise ({@link #blockErrors}). The least float error and the
-     * candidates still in the running are found in {@link #choose}. Then, when one candidate is left, it is the choice; otherwise the ones left get the reference's
-     * double error ({@link UniformCodec#error}, the same arithmetic in the same order) and the first
-     * least wins. Overflowing float errors and very long groups ({@code n > 2^20}, where the bound
-     * grows loose) take that exact path for every candidate.
+     * elements, exceeds {@code U} likewise ({@link #blockErrors}). Symmetric candidates after the
+     * first two blocks are not even made while {@link #clippedExceed}, a bound from the ratios
+     * alone, prunes them with every later block. The candidates still in the running are those of
+     * the evaluated blocks within the float bound of the least ({@link #pick}). When one is left,
+     * it is the choice; otherwise the ones left get the reference's double error ({@link
+     * UniformCodec#error}, the same arithmetic in the same order) and the first least wins.
+     * Overflowing float errors and very long groups ({@code n > 2^20}, where the bound grows loose)
+     * take that exact path for every candidate.
      */
     static int search(float[] x, int from, int to, Scheme s, float lo, float hi, boolean constant, float xa, float xb, Candidates c) {
         int qmin = s.qmin();
         int qmax = s.qmax();
         boolean f16 = s.scaleFormat() == ScaleFormat.F16;
-        if (!s.symmetric() || !symmetricCandidates(s, f16, lo, hi, c)) {
+        // candidates [0, ready) have their scales and inverses; the symmetric ones after are made when a block needs them
+        int ready = s.symmetric() && symmetricBlock(s, f16, lo, hi, 0, c) && symmetricBlock(s, f16, lo, hi, LANES, c) ? 2 * LANES : -1;
+        if (ready < 0) {
             scalarCandidates(s, f16, lo, hi, constant, c);
+            ready = PADDED;
         }
         int n = to - from;
         if (n > (1 << 20)) {
+            for (int k = ready; k < PADDED; k += LANES) { // the exact path reads every candidate: make the rest
+                if (!symmetricBlock(s, f16, lo, hi, k, c)) {
+                    scalarBlock(s, f16, lo, hi, k, c);
+                }
+            }
             return exactChoice(x, from, to, c, qmin, qmax, null, null, 0);
         }
         double rel = (n + 4) * 0x1p-22;
         double abs = (n + 4) * 0x1p-146;
         double upper = Double.POSITIVE_INFINITY;
+        float least = Float.POSITIVE_INFINITY;
+        int done = 0; // bit k/8: block k's errors are in c.err
         for (int k = 0; k < PADDED; k += LANES) {
             boolean bounded = k > 0 && upper < 0x1p126;
             float limit = Math.nextUp((float) upper);
+            if (k >= ready) {
+                if (bounded && clippedExceed(k, lo, hi, -qmin, xa, xb, limit)) {
+                    break; // this block and every later one
+                }
+                if (!symmetricBlock(s, f16, lo, hi, k, c)) {
+                    scalarBlock(s, f16, lo, hi, k, c);
+                }
+                ready = k + LANES;
+            }
             if (bounded && extremesExceed(c, k, xa, xb, limit)) {
-                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
                 continue;
             }
-            if (!blockErrors(x, from, to, c, k, f16, bounded, limit, (float) (1 - 2 * rel), (float) (2 * abs))) {
-                java.util.Arrays.fill(c.err, k, k + LANES, Float.POSITIVE_INFINITY);
-                continue;
+            // a partial sum p is a lower bound: the block is dropped once every real lane's p (1 - 2 rel) - 2 abs > limit >= U,
+            // which p > (limit + 2 abs)(1 + 4 rel) implies (1/(1-y) <= 1 + 2y for y <= 1/2; no division)
+            float drop = bounded ? Math.nextUp((float) ((limit + 2 * abs) * (1 + 4 * rel + 0x1p-50))) : Float.POSITIVE_INFINITY;
+            float e = blockErrors(x, from, to, c, k, f16, bounded, drop);
+            if (e < Float.POSITIVE_INFINITY) {
+                done |= 1 << (k / LANES);
             }
-            int last = Math.min(CANDIDATES, k + LANES);
-            float least = c.err[k];
-            for (int j = k + 1; j < last; j++) {
-                least = c.err[j] < least ? c.err[j] : least;
-            }
-            double u = (double) least + least * rel + abs;
+            least = e < least ? e : least;
+            double u = (double) e + e * rel + abs;
             upper = u < upper ? u : upper;
         }
-        for (int k = CANDIDATES; k < PADDED; k++) {
-            c.err[k] = Float.POSITIVE_INFINITY;
+        return pick(x, from, to, c, qmin, qmax, null, least, done);
+    }
+
+    /**
+     * Pruning before symmetric block {@code [k, k+8)} and every later one, from the ratios alone
+     * (their scales need not be made): true when candidate {@code k}'s error on the extremes {@code
+     * xa} and {@code xb} is bounded from below above {@code limit} by the part beyond its grid's
+     * reach. A symmetric candidate reconstructs within {@code reach |scale|} ({@code reach = -qmin}),
+     * and {@code reach |scale| <= r max(-lo, hi) (1 + 2^-10) + reach 2^-24} (the product {@code r *
+     * lo} or {@code r * hi} rounds once, by {@code 2^-24} relatively, the F16 scale once more, by
+     * {@code 2^-11} relatively when normal and {@code 2^-25} absolutely below; the step {@code
+     * -2^-(b-1)} is exact); call that {@code edge}. So each extreme
+     * contributes at least {@code max(0, |x| - edge)^2}, computed in double (error far below the
+     * {@code 2^-40} taken off). Later candidates have smaller ratios, so smaller edges and larger
+     * bounds: they are pruned too.
+     */
+    private static boolean clippedExceed(int k, float lo, float hi, int reach, float xa, float xb, float limit) {
+        return clippedBound(k, lo, hi, reach, xa, xb) > limit;
+    }
+
+    /** {@link #clippedExceed}'s lower bound of candidate {@code k}'s error (and of every later one's). */
+    static double clippedBound(int k, float lo, float hi, int reach, float xa, float xb) {
+        double edge = RATIOS[k] * (double) Math.max(-lo, hi) * (1 + 0x1p-10) + reach * 0x1p-24;
+        double da = Math.max(0, Math.abs((double) xa) - edge);
+        double db = xa != xb ? Math.max(0, Math.abs((double) xb) - edge) : 0;
+        return (da * da + db * db) * (1 - 0x1p-40);
+    }
+
+    /**
+     * The reference's choice from the float errors of the evaluated blocks ({@code done}, bit {@code
+     * k/8} for block {@code k}), whose least is {@code least}: as {@link #choose}, the candidates
+     * of the other blocks being out of the running.
+     */
+    private static int pick(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table, float least, int done) {
+        int n = to - from;
+        double rel = (n + 4) * 0x1p-22;
+        double abs = (n + 4) * 0x1p-146;
+        double upper = (double) least + least * rel + abs;
+        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound
+            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
         }
-        return choose(x, from, to, c, qmin, qmax, null);
+        // still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel); here e <= a float at or above
+        // (upper + abs)(1 + 2 rel), which is larger (no division; maybe a few more candidates kept: exactChoice settles them alike)
+        int keep = Float.floatToRawIntBits(Math.nextUp((float) ((upper + abs) * (1 + 2 * rel + 0x1p-50))));
+        int kept = 0;
+        for (int k = 0; k < PADDED; k += LANES) {
+            if ((done >>> (k / LANES) & 1) != 0) {
+                kept |= keptLanes(c.err, k, keep) << k;
+            }
+        }
+        if (Integer.bitCount(kept) == 1) {
+            return Integer.numberOfTrailingZeros(kept);
+        }
+        for (int k = 0; k < PADDED; k += LANES) {
+            if ((done >>> (k / LANES) & 1) == 0) {
+                pruned(c, k);
+            }
+        }
+        return exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
+    }
+
+    /**
+     * Bit {@code j} set when real candidate {@code k+j}'s error is at most the float with bits {@code
+     * keep} (non-negative floats and +inf order as their bits do).
+     */
+    private static int keptLanes(float[] err, int k, int keep) {
+        VectorMask<Integer> kept = FloatVector.fromArray(FS, err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k))
+                .compare(VectorOperators.LE, keep);
+        return IntVector.zero(IS).blend(IntVector.fromArray(IS, LANE_BITS, 0), kept).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -318,8 +406,7 @@ final class UniformVector {
      * error bound of {@link #search}) are tested against {@code limit}: returns false, errors
      * unwritten, when every real candidate's already exceeds it.
      */
-    private static boolean blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float limit,
-            float factor, float margin) {
+    private static float blockErrors(float[] x, int from, int to, Candidates c, int k, boolean f16, boolean bounded, float drop) {
         FloatVector magic = FloatVector.broadcast(FS, MAGIC);
         FloatVector inv = FloatVector.fromArray(FS, c.inv, k);
         FloatVector nsc = FloatVector.fromArray(FS, c.scale, k).neg();
@@ -327,6 +414,7 @@ final class UniformVector {
         IntVector hi0 = IntVector.fromArray(IS, c.hiBits, k);
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
+        FloatVector over = FloatVector.broadcast(FS, drop).blend(-1f, FS.indexInRange(k, CANDIDATES).not()); // padding lanes: always over
         int next = bounded ? from + LANES : Integer.MAX_VALUE;
         boolean dropped = false;
         int i = from;
@@ -341,8 +429,7 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
-                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).compare(VectorOperators.GT, over).allTrue()) {
                         dropped = true;
                         i = to; // leaves the loop (one exit: C2 boxes vectors merged from two)
                     }
@@ -360,8 +447,7 @@ final class UniformVector {
                 acc0 = d0.fma(d0, acc0);
                 acc1 = d1.fma(d1, acc1);
                 if (i + 2 >= next) {
-                    if (acc0.add(acc1).mul(factor).sub(margin).compare(VectorOperators.GT, limit)
-                            .or(FS.indexInRange(k, CANDIDATES).not()).allTrue()) {
+                    if (acc0.add(acc1).compare(VectorOperators.GT, over).allTrue()) {
                         dropped = true;
                         i = to;
                     }
@@ -370,7 +456,7 @@ final class UniformVector {
             }
         }
         if (dropped) {
-            return false;
+            return Float.POSITIVE_INFINITY; // errors unwritten: the block is left out of the choice
         }
         if (i < to) {
             FloatVector x0 = FloatVector.broadcast(FS, x[i]);
@@ -378,8 +464,15 @@ final class UniformVector {
             FloatVector d0 = x0.add(q0.mul(nsc));
             acc0 = d0.fma(d0, acc0);
         }
-        acc0.add(acc1).intoArray(c.err, k);
-        return true;
+        IntVector sum = acc0.add(acc1).reinterpretAsInts();
+        sum.reinterpretAsFloats().intoArray(c.err, k);
+        // the least real error: non-negative floats (and +inf) order as their bits do, and int reductions are cheap
+        return Float.intBitsToFloat(sum.max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k)).reduceLanes(VectorOperators.MIN));
+    }
+
+    /** A block of candidates out of the running: errors +inf. */
+    private static void pruned(Candidates c, int k) {
+        FloatVector.broadcast(FS, Float.POSITIVE_INFINITY).intoArray(c.err, k);
     }
 
     /** The candidates' scales and zero-points, one at a time, as {@link UniformCodec#scale} and {@link UniformCodec#zeroPoint}. */
@@ -405,49 +498,64 @@ final class UniformVector {
         }
     }
 
+    /** {@link #scalarCandidates} for symmetric block {@code [k, k+8)} only (padding lanes: candidate 0's values). */
+    private static void scalarBlock(Scheme s, boolean f16, float lo, float hi, int k, Candidates c) {
+        for (int j = k; j < k + LANES; j++) {
+            float sc = candidateScale(s, f16, lo * RATIOS[j < CANDIDATES ? j : 0], hi * RATIOS[j < CANDIDATES ? j : 0], false);
+            c.scale[j] = sc;
+            c.zp[j] = 0;
+            c.inv[j] = UniformCodec.inverse(sc);
+            c.loBits[j] = MAGIC_BITS + s.qmin();
+            c.hiBits[j] = MAGIC_BITS + s.qmax();
+        }
+    }
+
     private static final float[] RATIOS = java.util.Arrays.copyOf(Quantizer.CLIP_RATIOS, PADDED); // padding ratios 0: never read
+    /**
+     * The bits of 0 for the real candidates and of +inf for the padding: an int max with the bits of
+     * the errors (non-negative floats or +inf, which order as their bits do) leaves the real ones.
+     */
+    private static final int[] PAD_FLOOR_BITS = new int[PADDED];
+    private static final int INF_BITS = 0x7f800000;
+    /** {@code 1 << j} at index {@code j}. */
+    private static final int[] LANE_BITS = {1, 2, 4, 8, 16, 32, 64, 128};
+
+    static {
+        for (int k = 0; k < PADDED; k++) {
+            PAD_FLOOR_BITS[k] = k < CANDIDATES ? 0 : INF_BITS;
+        }
+    }
 
     /**
-     * Symmetric candidates eight at a time: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
+     * Symmetric candidates {@code [k, k+8)}: {@code m = hi*r >= -(lo*r) ? hi*r : lo*r}, {@code scale =
      * m * -2^-(b-1) + 0}, F16 rounding by bit arithmetic (round the mantissa to 10 bits, half to even),
-     * valid while every scale is in F16's normal range below 2^15: the same floats as {@link
-     * UniformCodec#scale}. Returns false (nothing usable written) otherwise.
+     * valid while every real candidate's scale is in F16's normal range below 2^15: the same floats
+     * as {@link UniformCodec#scale}; and their inverses. Returns false (nothing usable written)
+     * otherwise.
      */
-    private static boolean symmetricCandidates(Scheme s, boolean f16, float lo, float hi, Candidates c) {
+    private static boolean symmetricBlock(Scheme s, boolean f16, float lo, float hi, int k, Candidates c) {
         float step = s.bits() == 4 ? -0.125f : -0.0078125f;
-        IntVector loBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmin());
-        IntVector hiBits = IntVector.broadcast(IS, MAGIC_BITS + s.qmax());
-        for (int k = 0; k < PADDED; k += LANES) {
-            FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
-            FloatVector h = r.mul(hi);
-            FloatVector l = r.mul(lo);
-            FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
-            FloatVector v = m.mul(step).add(0f);
-            if (f16) {
-                IntVector b = v.reinterpretAsInts();
-                IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
-                if (k < CANDIDATES && !e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).allTrue()) {
-                    if (k + LANES <= CANDIDATES) {
-                        return false;
-                    }
-                    for (int j = k; j < CANDIDATES; j++) { // the last block: only the real candidates must be normal
-                        int ej = (Float.floatToRawIntBits(v.lane(j - k)) >>> 23) & 0xff;
-                        if (ej < 113 || ej > 141) {
-                            return false;
-                        }
-                    }
-                }
-                IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
-                v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
+        FloatVector r = FloatVector.fromArray(FS, RATIOS, k);
+        FloatVector h = r.mul(hi);
+        FloatVector l = r.mul(lo);
+        FloatVector m = l.blend(h, h.compare(VectorOperators.GE, l.neg()));
+        FloatVector v = m.mul(step).add(0f);
+        if (f16) {
+            IntVector b = v.reinterpretAsInts();
+            IntVector e = b.lanewise(VectorOperators.LSHR, 23).lanewise(VectorOperators.AND, 0xff);
+            if (!e.compare(VectorOperators.GE, 113).and(e.compare(VectorOperators.LE, 141)).or(FS.indexInRange(k, CANDIDATES).not().cast(IS))
+                    .allTrue()) {
+                return false; // only the real candidates must be normal
             }
-            FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
-            inv = inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
-            v.intoArray(c.scale, k);
-            inv.intoArray(c.inv, k);
-            loBits.intoArray(c.loBits, k);
-            hiBits.intoArray(c.hiBits, k);
+            IntVector lsb = b.lanewise(VectorOperators.LSHR, 13).lanewise(VectorOperators.AND, 1);
+            v = b.add(0xfff).add(lsb).lanewise(VectorOperators.AND, 0xffffe000).reinterpretAsFloats();
         }
-        java.util.Arrays.fill(c.zp, 0);
+        FloatVector inv = FloatVector.broadcast(FS, 1f).div(v);
+        v.intoArray(c.scale, k);
+        inv.blend(0f, inv.abs().compare(VectorOperators.EQ, Float.POSITIVE_INFINITY)).intoArray(c.inv, k);
+        IntVector.broadcast(IS, MAGIC_BITS + s.qmin()).intoArray(c.loBits, k);
+        IntVector.broadcast(IS, MAGIC_BITS + s.qmax()).intoArray(c.hiBits, k);
+        IntVector.zero(IS).intoArray(c.zp, k);
         return true;
     }
 
@@ -476,29 +584,11 @@ final class UniformVector {
      * describes; the exact errors are {@link UniformCodec#error}'s, or {@code table}'s when not null.
      */
     static int choose(float[] x, int from, int to, Candidates c, int qmin, int qmax, TableCodec table) {
-        int n = to - from;
-        double rel = (n + 4) * 0x1p-22;
-        double abs = (n + 4) * 0x1p-146;
-        float least = c.err[0];
-        for (int k = 1; k < CANDIDATES; k++) {
-            least = c.err[k] < least ? c.err[k] : least; // a ternary: Math.min costs several times as much on JDK 17
+        IntVector mins = IntVector.broadcast(IS, INF_BITS); // over the errors' bits, as in blockErrors
+        for (int k = 0; k < PADDED; k += LANES) {
+            mins = mins.min(FloatVector.fromArray(FS, c.err, k).reinterpretAsInts().max(IntVector.fromArray(IS, PAD_FLOOR_BITS, k)));
         }
-        double upper = (double) least + least * rel + abs; // = the least of e + e*rel + abs over the errors: it grows with e
-        if (!(upper < 0x1p126)) { // the float sums overflowed or came close: no bound. (Below it, a pruned block's +inf is excluded.)
-            return exactChoice(x, from, to, c, qmin, qmax, table, null, 0);
-        }
-        // Still in the running: e - e*rel - abs <= upper, i.e. e <= (upper + abs) / (1 - rel), here as a float a little
-        // above that (so maybe a few more candidates than the double test keeps: exactChoice settles them alike)
-        float keep = Math.nextUp((float) ((upper + abs) / (1 - rel) * (1 + 0x1p-50)));
-        int first = -1;
-        int left = 0;
-        for (int k = 0; k < CANDIDATES; k++) {
-            if (c.err[k] <= keep) {
-                first = first < 0 ? k : first;
-                left++;
-            }
-        }
-        return left == 1 ? first : exactChoice(x, from, to, c, qmin, qmax, table, c.err, upper);
+        return pick(x, from, to, c, qmin, qmax, table, Float.intBitsToFloat(mins.reduceLanes(VectorOperators.MIN)), (1 << (PADDED / LANES)) - 1);
     }
 
     /**
@@ -514,7 +604,9 @@ final class UniformVector {
         int best = -1;
         double bestErr = Double.POSITIVE_INFINITY;
         for (int k = 0; k < CANDIDATES; k++) {
-            if (err != null && err[k] - err[k] * rel - abs > upper) {
+            // out of the running, +inf (pruned, or a float sum past float's range) included; a block that was
+            // not made holds another group's candidates, so this test must exclude it (inf - inf*rel is NaN)
+            if (err != null && !(err[k] - err[k] * rel - abs <= upper)) {
                 continue;
             }
             double e = table == null ? UniformCodec.error(x, from, to, c.scale[k], c.zp[k], qmin, qmax) : table.error(x, from, to, c.scale[k]);
