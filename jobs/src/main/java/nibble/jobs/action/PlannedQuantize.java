@@ -15,7 +15,6 @@ import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
-import nibble.jobs.spark.ReadAhead;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.PlanFileWriter;
 import nibble.jobs.table.PlannedFiles;
@@ -60,10 +59,7 @@ final class PlannedQuantize {
         for (int i = 0; i < infos.size(); i++) {
             index.put(infos.get(i).name(), i);
         }
-        // reading and checksumming the input overlaps quantizing and writing (ReadAhead: a core is idle
-        // while the last of fewer tasks than cores runs)
-        Iterator<Row> in = ReadAhead.ifEnabled(read.digest(source.rows(conf.get(), plan), r -> r), ReadAhead.TASK_ROWS,
-                "nibble read-ahead " + plan.fileName());
+        Iterator<Row> in = read.digest(source.rows(conf.get(), plan), r -> r);
         Iterator<Row> out = errors.collect(quantizer.quantizeRows(in));
         try (PlanFileWriter<Row> w = new PlanFileWriter<>(conf.get(), dataDir, plan, infos, rowBytes,
                 new RowWriteSupport(QuantTable.SCHEMA), List.of(QuantTable.CODES, TensorTable.DATA), "uncompressed", attempt)) {

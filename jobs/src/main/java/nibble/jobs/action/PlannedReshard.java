@@ -15,7 +15,6 @@ import nibble.common.TensorInfo;
 import nibble.common.table.FilePlan;
 import nibble.common.table.Manifest;
 import nibble.jobs.io.Uris;
-import nibble.jobs.spark.ReadAhead;
 import nibble.jobs.spark.SerializableConf;
 import nibble.jobs.table.DenseRowWriteSupport;
 import nibble.jobs.table.PlanFileWriter;
@@ -72,9 +71,7 @@ final class PlannedReshard {
         for (int i = 0; i < infos.size(); i++) {
             index.put(infos.get(i).name(), i);
         }
-        // decoding the input pages overlaps encoding and compressing the output
-        Iterator<Row> rows = ReadAhead.ifEnabled(source.rows(conf.get(), plan), ReadAhead.TASK_ROWS,
-                "nibble read-ahead " + plan.fileName());
+        Iterator<Row> rows = source.rows(conf.get(), plan);
         try (PlanFileWriter<DenseRowWriteSupport.DenseRow> w = PlanFileWriter.dense(conf.get(), dataDir, plan, infos, codec, attempt)) {
             while (rows.hasNext()) {
                 Row r = rows.next();
