@@ -321,6 +321,20 @@ class VectorKernelsTest {
         return x;
     }
 
+    /**
+     * A group of more than 2^20 values takes TableVector's search without the error bound, which once
+     * left the unclipped candidate out. Here that candidate is the only exact one (the row is NF4's
+     * own levels at scale 1, so any clip adds error), so leaving it out changes the bytes.
+     */
+    @Test
+    void nf4GroupsOfMoreThanTwoToTheTwentyValuesWeighTheUnclippedCandidate() {
+        float[] x = new float[(1 << 20) + 40];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Nf4.TABLE[(i * 7) % Nf4.TABLE.length];
+        }
+        assertSame(Scheme.channel(4, true).withCodebook(Codebook.NF4).withRange(RangeMethod.MSE), x, null, "NF4 levels");
+    }
+
     /** Reference, scalar and vector give the same bytes (or the same error message), and the same floats back. */
     private static void assertSame(Scheme s, float[] x, Clip clip, String what) {
         String label = s + " " + what + " length " + x.length;

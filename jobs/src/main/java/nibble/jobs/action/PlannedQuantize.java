@@ -59,8 +59,7 @@ final class PlannedQuantize {
         for (int i = 0; i < infos.size(); i++) {
             index.put(infos.get(i).name(), i);
         }
-        Iterator<Row> in = read.digest(source.rows(conf.get(), plan), r -> r);
-        Iterator<Row> out = errors.collect(quantizer.quantizeRows(in));
+        Iterator<Row> out = errors.collect(quantizer.quantizeRows(read.digest(source.rows(conf.get(), plan), r -> r)));
         try (PlanFileWriter<Row> w = new PlanFileWriter<>(conf.get(), dataDir, plan, infos, rowBytes,
                 new RowWriteSupport(QuantTable.SCHEMA), List.of(QuantTable.CODES, TensorTable.DATA), "uncompressed", attempt)) {
             while (out.hasNext()) {

@@ -72,8 +72,8 @@ public final class QuantizeAction {
         if (needs(treatments, s -> s.granularity() == Granularity.TENSOR)) {
             tensorClips = QuantizedTensors.tensorClips(spark, requireStats(args, conf, in), treatments);
         }
-        // Only the paths that read the table through Spark build its DataFrame: listing the files
-        // costs most of a second that the planned write does not need.
+        // Only the paths that read the table through Spark build its DataFrame (Spark lists its
+        // files); the planned write reads the files the manifest names.
         boolean percentile = needs(treatments, s -> s.range() == RangeMethod.PERCENTILE);
         Dataset<Row> clipped = percentile
                 ? QuantizedTensors.withChannelClips(spark, TensorTable.read(spark, input), requireStats(args, conf, in), treatments)
