@@ -107,35 +107,10 @@ final class UniformBlocks {
         float step = nibbles ? -0.125f : -0.0078125f;
         int g = 0;
         for (int from = 0; from + block <= x.length; from += block, g += GROUPS) {
-            keys(x, from, len, w.keys);
-            foldMax(w.keys);
-            foldMin(w.keys);
-            if (!scale(w.keys, step, w.scale)) {
-                return g; // NaN or infinity
+            if (!minMaxScales(x, from, len, step, f16, w)) {
+                return g; // NaN or infinity, or a scale overflows
             }
-            if (f16) {
-                HalfVector.round(w.scale);
-            }
-            if (!inverse(w.scale, w.inv)) {
-                return g; // a scale overflows
-            }
-            if (f16) {
-                HalfVector.store(w.scale, w.bits, scales, 2 * g);
-            } else {
-                for (int j = 0; j < GROUPS; j++) {
-                    layout.putScale(scales, g + j, w.scale[j]);
-                }
-            }
-            if (nibbles) {
-                for (int e = 0; e < block; e += 8 * LANES) {
-                    codes64(x, from, e, w.inv, len, w.codes);
-                    pack64(w.codes, codes, (from + e) >> 1);
-                }
-            } else {
-                for (int j = 0; j < GROUPS; j++) {
-                    UniformVector.encode(x, from + j * len, from + (j + 1) * len, w.scale[j], 0, -128, 127, codes);
-                }
-            }
+            store(x, from, g, layout, codes, scales, w);
         }
         return g;
     }
@@ -158,17 +133,8 @@ final class UniformBlocks {
         float step = nibbles ? -0.125f : -0.0078125f;
         int g = 0;
         for (int from = 0; from + block <= x.length; from += block, g += GROUPS) {
-            keys(x, from, len, w.keys);
-            foldMax(w.keys);
-            foldMin(w.keys);
-            if (!scale(w.keys, step, w.scale)) {
-                return g; // NaN or infinity
-            }
-            if (f16) {
-                HalfVector.round(w.scale);
-            }
-            if (!inverse(w.scale, w.inv)) {
-                return g; // a scale overflows
+            if (!minMaxScales(x, from, len, step, f16, w)) {
+                return g; // NaN or infinity, or a scale overflows
             }
             range(w.keys, w.lo, w.hi);
             for (int j = 0; j < GROUPS; j++) {
@@ -180,25 +146,50 @@ final class UniformBlocks {
                 }
             }
             inverse(w.scale, w.inv);
-            if (f16) {
-                HalfVector.store(w.scale, w.bits, scales, 2 * g);
-            } else {
-                for (int j = 0; j < GROUPS; j++) {
-                    layout.putScale(scales, g + j, w.scale[j]);
-                }
-            }
-            if (nibbles) {
-                for (int e = 0; e < block; e += 8 * LANES) {
-                    codes64(x, from, e, w.inv, len, w.codes);
-                    pack64(w.codes, codes, (from + e) >> 1);
-                }
-            } else {
-                for (int j = 0; j < GROUPS; j++) {
-                    UniformVector.encode(x, from + j * len, from + (j + 1) * len, w.scale[j], 0, -128, 127, codes);
-                }
-            }
+            store(x, from, g, layout, codes, scales, w);
         }
         return g;
+    }
+
+    /**
+     * The eight groups' range scan and min/max scales from {@code from}, into {@code w.scale}
+     * (rounded to F16 when {@code f16}) and {@code w.inv}; false for a NaN or an infinity, or a
+     * scale that overflows.
+     */
+    private static boolean minMaxScales(float[] x, int from, int len, float step, boolean f16, Scratch w) {
+        keys(x, from, len, w.keys);
+        foldMax(w.keys);
+        foldMin(w.keys);
+        if (!scale(w.keys, step, w.scale)) {
+            return false;
+        }
+        if (f16) {
+            HalfVector.round(w.scale);
+        }
+        return inverse(w.scale, w.inv);
+    }
+
+    /** The eight groups' scales ({@code w.scale}) and codes (from {@code w.inv}) from group {@code g} at {@code from}. */
+    private static void store(float[] x, int from, int g, RowLayout layout, byte[] codes, byte[] scales, Scratch w) {
+        Scheme s = layout.scheme();
+        int len = s.groupSize();
+        if (s.scaleFormat() == ScaleFormat.F16) {
+            HalfVector.store(w.scale, w.bits, scales, 2 * g);
+        } else {
+            for (int j = 0; j < GROUPS; j++) {
+                layout.putScale(scales, g + j, w.scale[j]);
+            }
+        }
+        if (s.bits() == 4) {
+            for (int e = 0; e < GROUPS * len; e += 8 * LANES) {
+                codes64(x, from, e, w.inv, len, w.codes);
+                pack64(w.codes, codes, (from + e) >> 1);
+            }
+        } else {
+            for (int j = 0; j < GROUPS; j++) {
+                UniformVector.encode(x, from + j * len, from + (j + 1) * len, w.scale[j], 0, -128, 127, codes);
+            }
+        }
     }
 
     /** The eight groups' {@code lo = min(gmin, 0)} and {@code hi = max(gmax, 0)} from the folded keys, as {@link #scale} takes them. */

@@ -34,12 +34,8 @@ class MseSearchTest {
                 case 2 -> Rows.grid(r, n);
                 default -> extremeAlone(r, n, (float) mag);
             };
-            float gmin = Float.POSITIVE_INFINITY;
-            float gmax = Float.NEGATIVE_INFINITY;
-            for (float v : x) {
-                gmin = Math.min(gmin, v);
-                gmax = Math.max(gmax, v);
-            }
+            float gmin = min(x);
+            float gmax = max(x);
             float lo = Math.min(gmin, 0f);
             float hi = Math.max(gmax, 0f);
             double previous = 0;
@@ -148,12 +144,8 @@ class MseSearchTest {
         for (int t = 0; t < 4001; t++) {
             float[] x = t == 4000 ? Rows.studentT(r, (1 << 20) + 3, 3, 0.02)
                     : t % 2 == 0 ? fewValues(r, 32) : Rows.studentT(r, 32, 1 + r.nextInt(4), 0.02);
-            float gmin = Float.POSITIVE_INFINITY;
-            float gmax = Float.NEGATIVE_INFINITY;
-            for (float v : x) {
-                gmin = Math.min(gmin, v);
-                gmax = Math.max(gmax, v);
-            }
+            float gmin = min(x);
+            float gmax = max(x);
             float lo = Math.min(gmin, 0f);
             float hi = Math.max(gmax, 0f);
             if (lo == 0f && hi == 0f) {
@@ -166,6 +158,22 @@ class MseSearchTest {
             int k = UniformVector.search(x, 0, x.length, s, lo, hi, false, gmin, gmax, c);
             assertEquals(referenceChoice(s, x, 0, x.length), k, "group " + t);
         }
+    }
+
+    private static float min(float[] x) {
+        float m = Float.POSITIVE_INFINITY;
+        for (float v : x) {
+            m = Math.min(m, v);
+        }
+        return m;
+    }
+
+    private static float max(float[] x) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (float v : x) {
+            m = Math.max(m, v);
+        }
+        return m;
     }
 
     /** A scale on a fine grid around the candidates' with a lower error than every candidate's (or the best candidate's). */
