@@ -27,10 +27,19 @@ public final class Floats {
      * not a whole number of elements.
      */
     public static float[] decode(byte[] le, DType dtype, String where) {
+        count(le, dtype, where);
+        return decode(le, dtype);
+    }
+
+    /**
+     * The number of {@code dtype} values in the stored row {@code le}; {@code where} names tensor and
+     * row for the error when the byte count is not a whole number of elements.
+     */
+    public static int count(byte[] le, DType dtype, String where) {
         if (le.length % dtype.bytes() != 0) {
             throw new InvalidInputException(where + ": " + le.length + " bytes is not a whole number of " + dtype + " values");
         }
-        return decode(le, dtype);
+        return le.length / dtype.bytes();
     }
 
     /** Decodes the first {@code count} values of {@code le} into {@code out} from {@code outOffset}. */

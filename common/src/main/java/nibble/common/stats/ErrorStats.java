@@ -1,6 +1,7 @@
 package nibble.common.stats;
 
 import java.io.Serializable;
+import nibble.common.quant.VectorSupport;
 
 /**
  * Reconstruction error of quantized values against the originals, accumulated over rows and
@@ -26,9 +27,25 @@ public final class ErrorStats implements Serializable {
      * Adds one row: original values and their reconstruction. The row's sums are taken in four
      * interleaved partial sums (element i into sum i mod 4, the tail after the last whole four in
      * order), which break the loop's dependency chains (1.6× on 2048-value rows); the row's totals
-     * are then added to this one's. The order is fixed, so the same rows give the same doubles.
+     * are then added to this one's. The order is fixed, so the same rows give the same doubles, with
+     * the Vector API path ({@link ErrorVector}) or without it ({@link #addReference}).
      */
     public ErrorStats add(float[] original, float[] reconstructed) {
+        if (original.length != reconstructed.length) {
+            throw new IllegalArgumentException("lengths differ: " + original.length + " vs " + reconstructed.length);
+        }
+        if (VectorSupport.enabled() && original.length >= VECTOR_MIN) {
+            ErrorVector.add(this, original, reconstructed);
+            return this;
+        }
+        return addReference(original, reconstructed);
+    }
+
+    /** Rows shorter than this take the scalar loop: the vector one's set-up and lane sums would cost more. */
+    static final int VECTOR_MIN = 16;
+
+    /** The plain definition of {@link #add}, in scalar code. */
+    public ErrorStats addReference(float[] original, float[] reconstructed) {
         if (original.length != reconstructed.length) {
             throw new IllegalArgumentException("lengths differ: " + original.length + " vs " + reconstructed.length);
         }
@@ -60,10 +77,12 @@ public final class ErrorStats implements Serializable {
             d3 += x3 * y3;
             max = Math.max(max, Math.max(Math.max(Math.abs(f0), Math.abs(f1)), Math.max(Math.abs(f2), Math.abs(f3))));
         }
-        double sse = (e0 + e1) + (e2 + e3);
-        double sss = (s0 + s1) + (s2 + s3);
-        double ssr = (r0 + r1) + (r2 + r3);
-        double d = (d0 + d1) + (d2 + d3);
+        return addRow(original, reconstructed, whole, (e0 + e1) + (e2 + e3), (s0 + s1) + (s2 + s3), (r0 + r1) + (r2 + r3),
+                (d0 + d1) + (d2 + d3), max);
+    }
+
+    /** Adds a row whose whole fours gave these sums and maximum: the tail from {@code whole} on, in order, then the totals. */
+    ErrorStats addRow(float[] original, float[] reconstructed, int whole, double sse, double sss, double ssr, double d, double max) {
         for (int i = whole; i < original.length; i++) {
             double x = original[i];
             double y = reconstructed[i];

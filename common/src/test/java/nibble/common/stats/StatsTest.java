@@ -93,6 +93,35 @@ class StatsTest {
         assertEquals(0, TensorStats.of(channels, 20).outlierChannels().length);
     }
 
+    /**
+     * The Vector API path of {@link ErrorStats#add} against {@link ErrorStats#addReference}, bit for
+     * bit: every length up to 70 (tails of 0-3, rows below and above the vector minimum) and long
+     * rows, with values over twelve orders of magnitude so a sum taken in another order would show.
+     */
+    @Test
+    void errorStatsVectorPathGivesTheReferenceDoubles() {
+        assertTrue(nibble.common.quant.VectorSupport.enabled(), nibble.common.quant.VectorSupport.describe());
+        java.util.Random g = new java.util.Random(11);
+        int[] lengths = java.util.stream.IntStream.concat(java.util.stream.IntStream.rangeClosed(0, 70),
+                java.util.stream.IntStream.of(2048, 4099, 11008)).toArray();
+        for (int n : lengths) {
+            float[] x = new float[n];
+            float[] y = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) (g.nextGaussian() * Math.pow(10, g.nextInt(13) - 6));
+                y[i] = g.nextInt(8) == 0 ? x[i] : x[i] + (float) (0.05 * x[i] * g.nextGaussian());
+            }
+            ErrorStats vector = new ErrorStats().add(x, y).add(y, x);
+            ErrorStats reference = new ErrorStats().addReference(x, y).addReference(y, x);
+            String at = "n " + n;
+            assertEquals(reference.count(), vector.count(), at);
+            assertEquals(Double.doubleToRawLongBits(reference.sumSqError()), Double.doubleToRawLongBits(vector.sumSqError()), at);
+            assertEquals(Double.doubleToRawLongBits(reference.sumSqSignal()), Double.doubleToRawLongBits(vector.sumSqSignal()), at);
+            assertEquals(Double.doubleToRawLongBits(reference.maxAbsError()), Double.doubleToRawLongBits(vector.maxAbsError()), at);
+            assertEquals(Double.doubleToRawLongBits(reference.cosine()), Double.doubleToRawLongBits(vector.cosine()), at);
+        }
+    }
+
     /** The four partial sums against one plain loop in double, on every row length up to 37 and a long row; NaN propagates to the maximum. */
     @Test
     void errorStatsAgreeWithAPlainLoop() {

@@ -84,6 +84,7 @@ final class RowQuantizer implements Serializable {
     Iterator<RowError> quantizeRows(Iterator<Row> in) {
         return new Iterator<>() {
             private final ArrayDeque<RowError> ready = new ArrayDeque<>();
+            private final Buffers buffers = new Buffers();
             private Row held;
 
             @Override
@@ -108,7 +109,7 @@ final class RowQuantizer implements Serializable {
                 Row first = held != null ? held : in.next();
                 held = null;
                 if (!(treatments.get(TensorTable.tensor(first)) instanceof Scheme s && s.importance() == Importance.HESSIAN)) {
-                    ready.add(quantizeRow(first));
+                    ready.add(quantizeRow(first, buffers));
                     return;
                 }
                 List<Row> batch = new ArrayList<>();
@@ -136,7 +137,7 @@ final class RowQuantizer implements Serializable {
         Scheme scheme = (Scheme) treatments.get(tensor);
         float[][] values = new float[rows.size()][];
         for (int i = 0; i < values.length; i++) {
-            values[i] = finiteValues(tensor, row0 + i, rows.get(i));
+            values[i] = finiteValues(tensor, row0 + i, rows.get(i), null);
         }
         QuantizedRow[] q = Gptq.quantize(tensor, row0, values, scheme, factor(tensor, values[0].length));
         List<RowError> out = new ArrayList<>(rows.size());
@@ -148,10 +149,37 @@ final class RowQuantizer implements Serializable {
         return out;
     }
 
-    private float[] finiteValues(String tensor, long row, Row r) {
+    /**
+     * Reused per partition: a row's decoded values and its reconstruction, which are garbage once its
+     * error is measured. Rows of a tensor come together, so the arrays change size only between
+     * tensors; without them a row's two float arrays were most of {@code quantize}'s allocation.
+     */
+    static final class Buffers {
+        private float[] values = new float[0];
+        private float[] reconstructed = new float[0];
+
+        float[] values(int n) {
+            if (values.length != n) {
+                values = new float[n];
+            }
+            return values;
+        }
+
+        float[] reconstructed(int n) {
+            if (reconstructed.length != n) {
+                reconstructed = new float[n];
+            }
+            return reconstructed;
+        }
+    }
+
+    /** The row's values, decoded into {@code buffers}' array (a new one when null), with the tensor's AWQ fold applied. */
+    private float[] finiteValues(String tensor, long row, Row r, Buffers buffers) {
         byte[] data = TensorTable.data(r);
         DType dtype = DType.parse(TensorTable.dtype(r), tensor);
-        float[] values = Floats.decode(data, dtype, "tensor '" + tensor + "' row " + row);
+        int n = Floats.count(data, dtype, "tensor '" + tensor + "' row " + row);
+        float[] values = buffers == null ? new float[n] : buffers.values(n);
+        Floats.decode(data, n, dtype, values, 0);
         if (FiniteRows.firstNonFinite(data, dtype) >= 0) { // the bit test on the bytes; the error names value and column
             try {
                 Quantizer.requireFinite(tensor, row, values);
@@ -164,7 +192,7 @@ final class RowQuantizer implements Serializable {
     }
 
     /** The row's quantized-table row and its reconstruction error (none for kept tensors). */
-    RowError quantizeRow(Row r) {
+    RowError quantizeRow(Row r, Buffers buffers) {
         String tensor = TensorTable.tensor(r);
         long row = TensorTable.row(r);
         String dtype = TensorTable.dtype(r);
@@ -176,15 +204,17 @@ final class RowQuantizer implements Serializable {
         if (t.isKeep()) {
             FiniteRows.require(input, tensor, row, data, DType.parse(dtype, input + ": tensor '" + tensor + "'"), FiniteRows.KEEP_HINT);
             if (folds.containsKey(tensor)) {
-                data = Floats.encode(finiteValues(tensor, row, r), DType.parse(dtype, tensor));
+                data = Floats.encode(finiteValues(tensor, row, r, buffers), DType.parse(dtype, tensor));
             }
             return new RowError(RowFactory.create(tensor, row, dtype, data, null, null, null), null);
         }
         Scheme scheme = (Scheme) t;
-        float[] values = finiteValues(tensor, row, r);
+        float[] values = finiteValues(tensor, row, r, buffers);
         QuantizedRow q = scheme.importance() == Importance.HESSIAN ? Gptq.quantize(tensor, row, values, scheme, factor(tensor, values.length))
                 : Quantizer.quantize(tensor, row, values, scheme, clip(scheme, tensor, r), importance.get(tensor));
-        ErrorStats e = new ErrorStats().add(values, Quantizer.dequantize(q, scheme, values.length));
+        float[] reconstructed = buffers.reconstructed(values.length);
+        Quantizer.dequantize(q.codes(), q.scales(), q.zeros(), scheme, reconstructed);
+        ErrorStats e = new ErrorStats().add(values, reconstructed);
         return new RowError(RowFactory.create(tensor, row, dtype, null, q.codes(), q.scales(), q.zeros()), e);
     }
 
