@@ -24,6 +24,7 @@ import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.StatsTables;
 import scala.Tuple2;
 
@@ -133,7 +134,8 @@ final class ActivationCalibration {
             }
         }
         JobDescription.run(spark, "write activation statistics",
-                () -> spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write().parquet(dir));
+                () -> spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write()
+                        .options(CanonicalFooterFileSystem.writerOptions(spark, dir)).parquet(dir));
         return new CalibrateResult.Calibration(s.kind(), s.uri(), s.checksum(), s.seed(), total.sequences(), total.tokens(),
                 rows.size(), List.copyOf(missing), hessian);
     }

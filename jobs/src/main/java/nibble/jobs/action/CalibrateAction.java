@@ -23,6 +23,7 @@ import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.JobDescription;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.HessianTables;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.StatsTables;
@@ -67,7 +68,7 @@ public final class CalibrateAction {
             JobDescription.run(spark, "channel statistics", () -> {
                 JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD()
                         .mapPartitions(it -> read.digest(it, r -> r)).map(r -> channelRow(input, r)), r -> r, input, infos, plans);
-                spark.createDataFrame(channels, StatsTables.CHANNELS).write().parquet(channelsDir);
+                spark.createDataFrame(channels, StatsTables.CHANNELS).write().options(CanonicalFooterFileSystem.writerOptions(spark, channelsDir)).parquet(channelsDir);
             });
             read.requireMatch();
             Map<String, TensorStats> tensors = JobDescription.run(spark, "tensor statistics", () -> {
@@ -80,6 +81,7 @@ public final class CalibrateAction {
                     }
                 }
                 spark.createDataFrame(tensorRows, StatsTables.TENSORS).coalesce(1).write()
+                        .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(StatsTables.TENSORS_DIR)))
                         .parquet(committer.tempDir(StatsTables.TENSORS_DIR));
                 return merged;
             });

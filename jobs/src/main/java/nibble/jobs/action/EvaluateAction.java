@@ -35,6 +35,7 @@ import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.TableCommitter;
 import nibble.jobs.table.TensorTable;
@@ -137,7 +138,9 @@ public final class EvaluateAction {
                         .mapPartitions(it -> readQuantized.digest(readOriginal.digest(it, r -> r), r -> r)).map(compare::compareRow),
                 e -> e.row(), a.quantized(), original.tensorInfos(), plans).mapPartitions(errors::collect);
         JobDescription.run(spark, "tensor errors",
-                () -> spark.createDataFrame(channels, ChannelErrors.SCHEMA).write().parquet(committer.tempDir(CHANNELS_DIR)));
+                () -> spark.createDataFrame(channels, ChannelErrors.SCHEMA).write()
+                        .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(CHANNELS_DIR)))
+                        .parquet(committer.tempDir(CHANNELS_DIR)));
         readOriginal.requireMatch();
         readQuantized.requireMatch();
         Map<String, ErrorStats> byTensor = errors.byTensor();

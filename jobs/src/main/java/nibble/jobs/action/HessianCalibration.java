@@ -18,6 +18,7 @@ import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.HessianTables;
 import scala.Tuple2;
 
@@ -48,7 +49,8 @@ final class HessianCalibration {
         Task task = new Task(table, conf, exponents);
         JobDescription.run(spark, "Hessians", () -> spark.createDataFrame(sequences.mapPartitionsToPair(task::run)
                 .reduceByKey(new ByInput(inputs), HessianAccumulator.Part::merge)
-                .values().mapPartitions(HessianCalibration::rows), HessianTables.SCHEMA).write().parquet(dir));
+                .values().mapPartitions(HessianCalibration::rows), HessianTables.SCHEMA).write()
+                .options(CanonicalFooterFileSystem.writerOptions(spark, dir)).parquet(dir));
         HessianAccumulator shape = new HessianAccumulator(config, exponents);
         List<CalibrateResult.HessianInput> list = new ArrayList<>();
         for (int i = 0; i < inputs; i++) {

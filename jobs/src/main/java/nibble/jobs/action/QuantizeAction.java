@@ -34,6 +34,7 @@ import nibble.jobs.spark.JobDescription;
 import nibble.jobs.spark.InputChecksums;
 import nibble.jobs.spark.PartitionErrors;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.PlannedRows;
 import nibble.jobs.table.QuantTable;
 import nibble.jobs.table.QuantizedTensors;
@@ -148,6 +149,7 @@ public final class QuantizeAction {
                 .option("compression", "uncompressed")
                 .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
                 .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
+                .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDataDir()))
                 .parquet(committer.tempDataDir()));
         read.requireMatch();
         return verify(spark, committer, input, infos, storedBytes);

@@ -28,6 +28,7 @@ import nibble.jobs.io.PathOverlap;
 import nibble.jobs.io.Uris;
 import nibble.jobs.model.TableModels;
 import nibble.jobs.spark.SerializableConf;
+import nibble.jobs.table.CanonicalFooterFileSystem;
 import nibble.jobs.table.TableCommitter;
 import nibble.jobs.table.TensorTable;
 import nibble.common.table.Manifest;
@@ -65,7 +66,8 @@ public final class SampleAction {
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
                 reads)) {
             List<Row> rows = text != null ? chunkRows(text) : sampledRows(spark, args);
-            spark.createDataFrame(rows, SCHEMA).coalesce(1).write().parquet(committer.tempDir(DIR));
+            spark.createDataFrame(rows, SCHEMA).coalesce(1).write()
+                    .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(DIR))).parquet(committer.tempDir(DIR));
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("format", "nibble-sequences");
             record.put("model", Uris.redact(args.model()));

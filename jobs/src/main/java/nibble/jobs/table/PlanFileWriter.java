@@ -28,7 +28,8 @@ import nibble.common.table.RowRange;
  * <p>The file is written under a hidden attempt name and renamed to {@code part-NNNNN.parquet} when
  * complete; since a plan's file depends only on the plan, any complete attempt is the right file.
  * The Parquet settings are the ones Spark's DataFrame writer uses for a table (same Hadoop
- * configuration keys, dictionary off for {@code data}), so the bytes are the same as before.
+ * configuration keys, dictionary off for {@code data}), so the bytes are the same as before; the
+ * file is created through {@link CanonicalFooterFileSystem}, so its footer is canonical.
  */
 public final class PlanFileWriter<T> implements AutoCloseable {
     private final FilePlan plan;
@@ -81,6 +82,7 @@ public final class PlanFileWriter<T> implements AutoCloseable {
         this.dest = new Path(dataDir, plan.fileName());
         this.tmp = new Path(dataDir, "." + plan.fileName() + ".attempt-" + attempt);
         this.fs = dest.getFileSystem(c);
+        CanonicalFooterFileSystem.install(c, dest); // parquet-mr opens tmp through it: a canonical footer
         this.shares = new int[plan.ranges().size()];
         try {
             this.writer = new ParquetOutputFormat<>(support)

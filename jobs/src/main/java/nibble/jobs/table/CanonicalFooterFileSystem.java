@@ -1,0 +1,121 @@
+package nibble.jobs.table;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.CreateFlag;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FilterFileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.util.Progressable;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The output's own file system (local, HDFS, S3A, ...) with every file it creates passed through
+ * {@link CanonicalFooterStream}, so each Parquet file written through it gets a canonical footer.
+ *
+ * <p>Why a file system: parquet-mr's writers ({@code ParquetOutputFormat.getRecordWriter}, used by
+ * {@link PlanFileWriter} and by Spark's DataFrame writer) open their file with
+ * {@code path.getFileSystem(conf)}; routing that one call through this wrapper, by the Hadoop settings
+ * of {@link #settings}, keeps every Parquet setting those writers apply exactly as it was, without
+ * copying their code. Everything but creating a file goes to the real file system unchanged: the
+ * instance Hadoop caches for the scheme, found with the scheme's original settings.
+ *
+ * <p>The wrapper is not cached (Hadoop makes one per lookup; it holds nothing but a reference) and
+ * {@link #close()} leaves the shared real file system open. {@code createFile} builders and appends
+ * go to the real file system unwrapped; parquet-mr uses neither.
+ */
+public final class CanonicalFooterFileSystem extends FilterFileSystem {
+    static final String ORIGINAL_IMPL = "nibble.canonical-footer.impl";
+    static final String ORIGINAL_DISABLE_CACHE = "nibble.canonical-footer.impl.disable.cache";
+    private static final String UNSET = "";
+
+    /** Made by Hadoop for the {@code fs.<scheme>.impl} setting of {@link #settings}. */
+    public CanonicalFooterFileSystem() {
+    }
+
+    /**
+     * Hadoop settings (lower-case keys, so they may also be a DataFrame writer's options) under which
+     * files created on {@code dir}'s file system get canonical Parquet footers.
+     */
+    public static Map<String, String> settings(Configuration conf, Path dir) throws IOException {
+        String scheme = dir.getFileSystem(conf).getUri().getScheme();
+        String impl = "fs." + scheme + ".impl";
+        Map<String, String> s = new LinkedHashMap<>();
+        if (CanonicalFooterFileSystem.class.getName().equals(conf.get(impl))) {
+            return s; // already routed
+        }
+        s.put(ORIGINAL_IMPL, conf.get(impl, UNSET));
+        s.put(ORIGINAL_DISABLE_CACHE, conf.get(impl + ".disable.cache", UNSET));
+        s.put(impl, CanonicalFooterFileSystem.class.getName());
+        s.put(impl + ".disable.cache", "true");
+        return s;
+    }
+
+    /** {@link #settings} for a DataFrame writer writing under {@code dir}. */
+    public static Map<String, String> writerOptions(SparkSession spark, String dir) {
+        try {
+            return settings(spark.sparkContext().hadoopConfiguration(), new Path(dir));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Applies {@link #settings} to {@code conf}. */
+    public static void install(Configuration conf, Path dir) throws IOException {
+        settings(conf, dir).forEach(conf::set);
+    }
+
+    @Override
+    public void initialize(URI name, Configuration conf) throws IOException {
+        Configuration real = new Configuration(conf);
+        String impl = "fs." + name.getScheme() + ".impl";
+        restore(real, impl, conf.get(ORIGINAL_IMPL, UNSET));
+        restore(real, impl + ".disable.cache", conf.get(ORIGINAL_DISABLE_CACHE, UNSET));
+        this.fs = FileSystem.get(name, real);
+        super.initialize(name, conf);
+    }
+
+    private static void restore(Configuration conf, String key, String original) {
+        if (original.equals(UNSET)) {
+            conf.unset(key);
+        } else {
+            conf.set(key, original);
+        }
+    }
+
+    @Override
+    public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite, int bufferSize, short replication,
+                                     long blockSize, Progressable progress) throws IOException {
+        return wrap(f, super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress));
+    }
+
+    @Override
+    public FSDataOutputStream create(Path f, FsPermission permission, EnumSet<CreateFlag> flags, int bufferSize,
+                                     short replication, long blockSize, Progressable progress, Options.ChecksumOpt checksumOpt)
+            throws IOException {
+        return wrap(f, super.create(f, permission, flags, bufferSize, replication, blockSize, progress, checksumOpt));
+    }
+
+    @Override
+    public FSDataOutputStream createNonRecursive(Path f, FsPermission permission, EnumSet<CreateFlag> flags, int bufferSize,
+                                                 short replication, long blockSize, Progressable progress) throws IOException {
+        return wrap(f, super.createNonRecursive(f, permission, flags, bufferSize, replication, blockSize, progress));
+    }
+
+    private static FSDataOutputStream wrap(Path f, FSDataOutputStream real) {
+        // the real stream counts the bytes in the real file system's statistics
+        return new FSDataOutputStream(new CanonicalFooterStream(real, f.toString()), null);
+    }
+
+    /** Leaves the real file system open: it is Hadoop's cached instance, shared with the rest of the job. */
+    @Override
+    public void close() {
+    }
+}
