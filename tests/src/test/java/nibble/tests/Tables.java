@@ -2,6 +2,7 @@ package nibble.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,34 +101,42 @@ final class Tables {
         return out;
     }
 
-    /**
-     * Parquet files written in different JVMs: every byte before the footer is equal, and the footer
-     * is equal once each column chunk's encodings list is put in order. parquet-mr collects a chunk's
-     * encodings in a HashSet of enum constants (identity hash codes), so their order in the footer
-     * differs from one JVM to the next; nothing else may differ.
-     */
-    static void assertSameParquet(byte[] e, byte[] a, String name) throws Exception {
-        assertEquals(e.length, a.length, name + ": length");
-        int footer = java.nio.ByteBuffer.wrap(e, e.length - 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-        int dataEnd = e.length - 8 - footer;
-        assertArrayEquals(java.util.Arrays.copyOf(e, dataEnd), java.util.Arrays.copyOf(a, dataEnd), name + ": data pages");
-        assertEquals(footer(e, dataEnd), footer(a, dataEnd), name + ": footer");
-        assertArrayEquals(java.util.Arrays.copyOfRange(e, e.length - 8, e.length), java.util.Arrays.copyOfRange(a, a.length - 8, a.length));
+    /** The Thrift footer of a Parquet file's bytes. */
+    static org.apache.parquet.format.FileMetaData footer(byte[] file, String name) throws IOException {
+        assertTrue(file.length >= 12 && new String(file, file.length - 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("PAR1"),
+                name + " is not a Parquet file");
+        int length = ByteBuffer.wrap(file, file.length - 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        return org.apache.parquet.format.Util.readFileMetaData(
+                new java.io.ByteArrayInputStream(file, file.length - 8 - length, length));
     }
 
-    private static org.apache.parquet.format.FileMetaData footer(byte[] file, int from) throws Exception {
-        org.apache.parquet.format.FileMetaData m = org.apache.parquet.format.Util.readFileMetaData(
-                new java.io.ByteArrayInputStream(file, from, file.length - 8 - from));
-        for (var rg : m.getRow_groups()) {
-            for (var c : rg.getColumns()) {
-                c.getMeta_data().getEncodings().sort(java.util.Comparator.comparingInt(org.apache.parquet.format.Encoding::getValue));
-                if (c.getMeta_data().getEncoding_stats() != null) {
-                    c.getMeta_data().getEncoding_stats().sort(java.util.Comparator
-                            .comparingInt((org.apache.parquet.format.PageEncodingStats p) -> p.getPage_type().getValue())
-                            .thenComparingInt(p -> p.getEncoding().getValue()));
+    /**
+     * Every {@code .parquet} file under {@code dir} has a canonical footer: each column chunk's
+     * encodings in ascending Thrift value and its encoding statistics in ascending (page type,
+     * encoding). Returns the number of column chunks checked.
+     */
+    static int assertCanonicalFooters(Path dir) throws IOException {
+        int chunks = 0;
+        for (var f : files(dir).entrySet()) {
+            if (!f.getKey().endsWith(".parquet")) {
+                continue;
+            }
+            org.apache.parquet.format.FileMetaData m = footer(f.getValue(), dir + "/" + f.getKey());
+            for (var rg : m.getRow_groups()) {
+                for (var c : rg.getColumns()) {
+                    var md = c.getMeta_data();
+                    List<Integer> enc = md.getEncodings().stream().map(org.apache.parquet.format.Encoding::getValue).toList();
+                    assertEquals(enc.stream().sorted().toList(), enc, dir + "/" + f.getKey() + " column " + md.getPath_in_schema() + " encodings");
+                    if (md.getEncoding_stats() != null) {
+                        List<Integer> st = md.getEncoding_stats().stream()
+                                .map(p -> p.getPage_type().getValue() * 1000 + p.getEncoding().getValue()).toList();
+                        assertEquals(st.stream().sorted().toList(), st, dir + "/" + f.getKey() + " column " + md.getPath_in_schema()
+                                + " encoding_stats");
+                    }
+                    chunks++;
                 }
             }
         }
-        return m;
+        return chunks;
     }
 }
