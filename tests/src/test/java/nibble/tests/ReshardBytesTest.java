@@ -24,7 +24,8 @@ import nibble.common.table.Manifest;
  * before re-shards were written task-side (issue 12): the digests below are of the files that code wrote
  * for these commands on stories260K. They cover each file up to its footer: the footer's per-column
  * encoding lists come from a {@code HashSet} in parquet-mr, whose order follows the enum constants'
- * identity hash codes and so can change from one JVM to the next (old and new code alike). Within one
+ * identity hash codes and so could change from one JVM to the next when these digests were taken
+ * (footers are canonical now, CanonicalFooterTest). Within one
  * JVM the order is fixed, so the whole files must equal those of {@code shard} from the checkpoint with
  * the same settings.
  */
