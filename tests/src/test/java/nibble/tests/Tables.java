@@ -101,6 +101,35 @@ final class Tables {
         return out;
     }
 
+    /**
+     * Parquet files written in different JVMs: every byte before the footer is equal, and the footer
+     * is equal once each column chunk's encodings and encoding statistics are put in canonical order.
+     * Needed only where Spark's DataFrame writer wrote through an S3A committer (its files keep
+     * parquet-mr's order, DESIGN-NOTES 'Determinism: canonical Parquet footers'); elsewhere the bytes are equal.
+     */
+    static void assertSameParquet(byte[] e, byte[] a, String name) throws Exception {
+        assertEquals(e.length, a.length, name + ": length");
+        int footer = ByteBuffer.wrap(e, e.length - 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        int dataEnd = e.length - 8 - footer;
+        assertArrayEquals(java.util.Arrays.copyOf(e, dataEnd), java.util.Arrays.copyOf(a, dataEnd), name + ": data pages");
+        assertEquals(sorted(footer(e, name)), sorted(footer(a, name)), name + ": footer");
+        assertArrayEquals(java.util.Arrays.copyOfRange(e, e.length - 8, e.length), java.util.Arrays.copyOfRange(a, a.length - 8, a.length));
+    }
+
+    private static org.apache.parquet.format.FileMetaData sorted(org.apache.parquet.format.FileMetaData m) {
+        for (var rg : m.getRow_groups()) {
+            for (var c : rg.getColumns()) {
+                c.getMeta_data().getEncodings().sort(java.util.Comparator.comparingInt(org.apache.parquet.format.Encoding::getValue));
+                if (c.getMeta_data().getEncoding_stats() != null) {
+                    c.getMeta_data().getEncoding_stats().sort(java.util.Comparator
+                            .comparingInt((org.apache.parquet.format.PageEncodingStats p) -> p.getPage_type().getValue())
+                            .thenComparingInt(p -> p.getEncoding().getValue()));
+                }
+            }
+        }
+        return m;
+    }
+
     /** The Thrift footer of a Parquet file's bytes. */
     static org.apache.parquet.format.FileMetaData footer(byte[] file, String name) throws IOException {
         assertTrue(file.length >= 12 && new String(file, file.length - 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("PAR1"),

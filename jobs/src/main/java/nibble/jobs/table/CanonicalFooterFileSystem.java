@@ -35,6 +35,8 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
     static final String ORIGINAL_IMPL = "nibble.canonical-footer.impl";
     static final String ORIGINAL_DISABLE_CACHE = "nibble.canonical-footer.impl.disable.cache";
     private static final String UNSET = "";
+    private static final String COMMIT_PROTOCOL = "spark.sql.sources.commitProtocolClass";
+    private static final String DEFAULT_COMMIT_PROTOCOL = "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol";
 
     /** Made by Hadoop for the {@code fs.<scheme>.impl} setting of {@link #settings}. */
     public CanonicalFooterFileSystem() {
@@ -58,8 +60,15 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
         return s;
     }
 
-    /** {@link #settings} for a DataFrame writer writing under {@code dir}. */
+    /**
+     * {@link #settings} for a DataFrame writer writing under {@code dir}; none when the session
+     * commits through another protocol than Spark's default (S3A's committers accept only an
+     * {@code S3AFileSystem}, so their files keep parquet-mr's order).
+     */
     public static Map<String, String> writerOptions(SparkSession spark, String dir) {
+        if (!DEFAULT_COMMIT_PROTOCOL.equals(spark.conf().get(COMMIT_PROTOCOL, DEFAULT_COMMIT_PROTOCOL))) {
+            return Map.of();
+        }
         try {
             return settings(spark.sparkContext().hadoopConfiguration(), new Path(dir));
         } catch (IOException e) {

@@ -12,7 +12,7 @@ import java.util.Arrays;
  * ({@link CanonicalFooter}), without holding or re-reading the file's data.
  *
  * <p>Writes of at least {@link #PASS_THROUGH} bytes (data pages) go straight to the underlying
- * stream; smaller writes (page headers, small pages, indexes, the footer) are held, at most the
+ * stream, but for their last 8 bytes; smaller writes (page headers, small pages, indexes, the footer) are held, at most the
  * last {@link #MAX_HELD} of them, and written out when a large write follows or when the held bytes
  * exceed the bound. On {@link #close()}, if the file begins and ends with {@code PAR1}, the footer
  * (the last {@code length + 8} bytes) is among the held bytes, is rewritten in canonical order (same
@@ -21,8 +21,9 @@ import java.util.Arrays;
  *
  * <p>{@link #flush()} flushes what was written through, not the held bytes: parquet-mr flushes
  * before it closes, and the footer must still be here then. A Parquet footer larger than
- * {@code MAX_HELD - 8} bytes (thousands of row groups) cannot be made canonical: closing fails with
- * an {@link IOException} naming the file, so no such file is committed. Anything that is not a
+ * {@code MAX_HELD - 8} bytes (thousands of row groups), or one written in a single large write
+ * (parquet-mr writes it field by field), cannot be made canonical: closing fails with an
+ * {@link IOException} naming the file, so no such file is committed. Anything that is not a
  * complete Parquet file (an aborted attempt, an empty marker) is written unchanged.
  */
 final class CanonicalFooterStream extends OutputStream {
@@ -31,6 +32,8 @@ final class CanonicalFooterStream extends OutputStream {
     /** The longest tail held: the bound on a footer (plus its 8-byte trailer) that can be made canonical. */
     static final int MAX_HELD = 4 << 20;
     private static final byte[] MAGIC = "PAR1".getBytes(StandardCharsets.US_ASCII);
+    /** The footer's length and the closing magic. */
+    private static final int TRAILER = 8;
 
     private final OutputStream out;
     private final String name;
@@ -59,10 +62,11 @@ final class CanonicalFooterStream extends OutputStream {
             head[(int) written + i] = b[off + i];
         }
         written += len;
-        if (len >= PASS_THROUGH) {
+        if (len >= PASS_THROUGH) { // its last 8 bytes held: a trailer in it is seen at close
             out.write(held, 0, n);
-            n = 0;
-            out.write(b, off, len);
+            out.write(b, off, len - TRAILER);
+            System.arraycopy(b, off + len - TRAILER, held, 0, TRAILER);
+            n = TRAILER;
             return;
         }
         if (n + len > held.length) {
@@ -98,9 +102,13 @@ final class CanonicalFooterStream extends OutputStream {
                 if (footer < 0 || (long) footer + 8 + MAGIC.length > written) {
                     throw new IOException(name + ": Parquet footer length " + footer + " does not fit the file's " + written + " bytes");
                 }
-                if (footer + 8 > n) {
+                if (footer + 8 > MAX_HELD) {
                     throw new IOException(name + ": Parquet footer of " + footer + " bytes is longer than the " + (MAX_HELD - 8)
                             + " that can be put in canonical order");
+                }
+                if (footer + 8 > n) {
+                    throw new IOException(name + ": Parquet footer of " + footer + " bytes came in a write of "
+                            + PASS_THROUGH + " bytes or more; cannot put it in canonical order");
                 }
                 int start = n - 8 - footer;
                 byte[] canonical = CanonicalFooter.canonical(Arrays.copyOfRange(held, start, n - 8), name);
