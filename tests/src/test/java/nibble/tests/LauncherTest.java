@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +19,8 @@ import nibble.common.DType;
  * {@code bin/nibble} as a user runs it, in its own process: an error raised inside a Spark task
  * (a NaN weight met while quantizing) ends in exit 3 and one line naming the input and the problem,
  * without Spark's executor and task-set stack traces or the JVM's incubator-module warning; with
- * {@code NIBBLE_DEBUG=1} Spark's reports of the failed task are shown.
+ * {@code NIBBLE_DEBUG=1} Spark's reports of the failed task are shown. Bounded retries against an
+ * unreachable store, and the class archive that shortens start-up.
  */
 class LauncherTest {
     @TempDir
@@ -141,18 +143,55 @@ class LauncherTest {
         }
     }
 
+    /**
+     * {@code NIBBLE_CDS=record} records the class archive (a pipeline on a tiny checkpoint, with one
+     * progress line), and a later command maps its classes from it (the JVM's class-load log says
+     * where each class came from) without a word about it on stderr; {@code NIBBLE_CDS=0} maps none.
+     */
+    @Test
+    void aRecordedClassArchiveServesLaterCommands() throws Exception {
+        Launched record = launch(false, "", Map.of("NIBBLE_CDS", "record"), "--help");
+        assertEquals(0, record.exit, record.err);
+        assertTrue(record.err.contains("[nibble] recording the class archive"), record.err);
+        assertFalse(record.err.contains("no class archive"), record.err);
+        Path archive = GgufShardTest.project().resolve("jobs/target/nibble-classes.jsa");
+        assertTrue(Files.size(archive) > (10 << 20), Files.size(archive) + " bytes");
+
+        Path ckpt = ShardRoundTripTest.tinyCheckpoint(dir.resolve("ckpt"), DType.F32, 0);
+        Path withLog = dir.resolve("with.log");
+        Launched with = launch(false, " -Xlog:class+load:file=" + withLog, Map.of(), "shard", "--input", ckpt.toString(),
+                "--output", dir.resolve("t1").toString());
+        assertEquals(0, with.exit, with.err);
+        assertFalse(with.err.toLowerCase(java.util.Locale.ROOT).contains("cds") || with.err.contains("[warning]"), with.err);
+        long shared = sharedAppClasses(withLog);
+        assertTrue(shared > 3000, shared + " classes of Spark, Hadoop, Parquet and Nibble from the archive");
+
+        Path withoutLog = dir.resolve("without.log");
+        Launched without = launch(false, " -Xlog:class+load:file=" + withoutLog, Map.of("NIBBLE_CDS", "0"), "shard",
+                "--input", ckpt.toString(), "--output", dir.resolve("t2").toString());
+        assertEquals(0, without.exit, without.err);
+        assertEquals(0, sharedAppClasses(withoutLog));
+    }
+
+    /** Classes the log says came from the dynamic ("top") archive. */
+    private static long sharedAppClasses(Path classLoadLog) throws Exception {
+        try (var lines = Files.lines(classLoadLog)) {
+            return lines.filter(l -> l.endsWith("source: shared objects file (top)")).count();
+        }
+    }
+
     private record Launched(int exit, String err) {
     }
 
     private static Launched launch(boolean debug, String... args) throws Exception {
-        return launch(debug, "", args);
+        return launch(debug, "", Map.of(), args);
     }
 
     private static Launched launchWith(String javaOpts, String[] args) throws Exception {
-        return launch(false, javaOpts, args);
+        return launch(false, javaOpts, Map.of(), args);
     }
 
-    private static Launched launch(boolean debug, String javaOpts, String[] args) throws Exception {
+    private static Launched launch(boolean debug, String javaOpts, Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(GgufShardTest.project().resolve("bin/nibble").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -162,6 +201,7 @@ class LauncherTest {
         } else {
             pb.environment().remove("NIBBLE_DEBUG");
         }
+        pb.environment().putAll(env);
         Process p = pb.start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(5, TimeUnit.MINUTES)) {
