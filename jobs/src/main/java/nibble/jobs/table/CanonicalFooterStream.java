@@ -12,9 +12,9 @@ import java.util.Arrays;
  * ({@link CanonicalFooter}), without holding or re-reading the file's data.
  *
  * <p>Writes of at least {@link #PASS_THROUGH} bytes (data pages) go straight to the underlying
- * stream, but for their last 8 bytes; smaller writes (page headers, small pages, indexes, the footer) are held, at most the
- * last {@link #MAX_HELD} of them, and written out when a large write follows or when the held bytes
- * exceed the bound. On {@link #close()}, if the file begins and ends with {@code PAR1}, the footer
+ * stream, but for their last 8 bytes; smaller writes (page headers, small pages, indexes, the
+ * footer) are held, at most the last {@link #MAX_HELD} of them, and written out when a large write
+ * follows or when the held bytes exceed the bound. On {@link #close()}, if the file begins and ends with {@code PAR1}, the footer
  * (the last {@code length + 8} bytes) is among the held bytes, is rewritten in canonical order (same
  * length) and then written. So the data is never copied more than once per small write, and the
  * cost is the footer's parse and write, a few microseconds.
