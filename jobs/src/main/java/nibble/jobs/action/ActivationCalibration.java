@@ -134,8 +134,7 @@ final class ActivationCalibration {
             }
         }
         JobDescription.run(spark, "write activation statistics",
-                () -> spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write()
-                        .options(CanonicalFooterFileSystem.writerOptions(spark, dir)).parquet(dir));
+                () -> CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(rows, StatsTables.ACTIVATIONS).coalesce(1).write(), dir));
         return new CalibrateResult.Calibration(s.kind(), s.uri(), s.checksum(), s.seed(), total.sequences(), total.tokens(),
                 rows.size(), List.copyOf(missing), hessian);
     }

@@ -68,7 +68,7 @@ public final class CalibrateAction {
             JobDescription.run(spark, "channel statistics", () -> {
                 JavaRDD<Row> channels = PlannedRows.of(TensorTable.read(spark, input).javaRDD()
                         .mapPartitions(it -> read.digest(it, r -> r)).map(r -> channelRow(input, r)), r -> r, input, infos, plans);
-                spark.createDataFrame(channels, StatsTables.CHANNELS).write().options(CanonicalFooterFileSystem.writerOptions(spark, channelsDir)).parquet(channelsDir);
+                CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(channels, StatsTables.CHANNELS).write(), channelsDir);
             });
             read.requireMatch();
             Map<String, TensorStats> tensors = JobDescription.run(spark, "tensor statistics", () -> {
@@ -80,9 +80,8 @@ public final class CalibrateAction {
                         tensorRows.add(StatsTables.tensorRow(t.name(), s));
                     }
                 }
-                spark.createDataFrame(tensorRows, StatsTables.TENSORS).coalesce(1).write()
-                        .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(StatsTables.TENSORS_DIR)))
-                        .parquet(committer.tempDir(StatsTables.TENSORS_DIR));
+                CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(tensorRows, StatsTables.TENSORS).coalesce(1).write(),
+                        committer.tempDir(StatsTables.TENSORS_DIR));
                 return merged;
             });
             Map<String, List<FilePlan>> folders = new LinkedHashMap<>();

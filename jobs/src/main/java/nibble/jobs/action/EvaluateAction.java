@@ -138,9 +138,8 @@ public final class EvaluateAction {
                         .mapPartitions(it -> readQuantized.digest(readOriginal.digest(it, r -> r), r -> r)).map(compare::compareRow),
                 e -> e.row(), a.quantized(), original.tensorInfos(), plans).mapPartitions(errors::collect);
         JobDescription.run(spark, "tensor errors",
-                () -> spark.createDataFrame(channels, ChannelErrors.SCHEMA).write()
-                        .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(CHANNELS_DIR)))
-                        .parquet(committer.tempDir(CHANNELS_DIR)));
+                () -> CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(channels, ChannelErrors.SCHEMA).write(),
+                        committer.tempDir(CHANNELS_DIR)));
         readOriginal.requireMatch();
         readQuantized.requireMatch();
         Map<String, ErrorStats> byTensor = errors.byTensor();

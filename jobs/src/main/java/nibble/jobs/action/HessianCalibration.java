@@ -47,10 +47,9 @@ final class HessianCalibration {
             exponents[i] = HessianAccumulator.exponent(firstPass.tokens(), max);
         }
         Task task = new Task(table, conf, exponents);
-        JobDescription.run(spark, "Hessians", () -> spark.createDataFrame(sequences.mapPartitionsToPair(task::run)
-                .reduceByKey(new ByInput(inputs), HessianAccumulator.Part::merge)
-                .values().mapPartitions(HessianCalibration::rows), HessianTables.SCHEMA).write()
-                .options(CanonicalFooterFileSystem.writerOptions(spark, dir)).parquet(dir));
+        JobDescription.run(spark, "Hessians", () -> CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(
+                sequences.mapPartitionsToPair(task::run).reduceByKey(new ByInput(inputs), HessianAccumulator.Part::merge)
+                        .values().mapPartitions(HessianCalibration::rows), HessianTables.SCHEMA).write(), dir));
         HessianAccumulator shape = new HessianAccumulator(config, exponents);
         List<CalibrateResult.HessianInput> list = new ArrayList<>();
         for (int i = 0; i < inputs; i++) {

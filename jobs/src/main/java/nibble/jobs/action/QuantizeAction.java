@@ -145,12 +145,12 @@ public final class QuantizeAction {
                                                            Map<String, Long> storedBytes, TableCommitter committer) {
         JavaRDD<Row> out = PlannedRows.of(rows.javaRDD().mapPartitions(it -> quantizer.quantizeRows(read.digest(it, r -> r))),
                 e -> e.row(), input, infos, plans).mapPartitions(errors::collect);
-        JobDescription.run(spark, "quantize and write", () -> spark.createDataFrame(out, QuantTable.SCHEMA).write()
-                .option("compression", "uncompressed")
-                .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
-                .option("parquet.enable.dictionary#" + TensorTable.DATA, "false")
-                .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDataDir()))
-                .parquet(committer.tempDataDir()));
+        JobDescription.run(spark, "quantize and write", () -> CanonicalFooterFileSystem.parquet(spark,
+                spark.createDataFrame(out, QuantTable.SCHEMA).write()
+                        .option("compression", "uncompressed")
+                        .option("parquet.enable.dictionary#" + QuantTable.CODES, "false")
+                        .option("parquet.enable.dictionary#" + TensorTable.DATA, "false"),
+                committer.tempDataDir()));
         read.requireMatch();
         return verify(spark, committer, input, infos, storedBytes);
     }

@@ -66,8 +66,7 @@ public final class SampleAction {
         try (TableCommitter committer = TableCommitter.begin(args.output(), args.overwrite(), spark.sparkContext().hadoopConfiguration(),
                 reads)) {
             List<Row> rows = text != null ? chunkRows(text) : sampledRows(spark, args);
-            spark.createDataFrame(rows, SCHEMA).coalesce(1).write()
-                    .options(CanonicalFooterFileSystem.writerOptions(spark, committer.tempDir(DIR))).parquet(committer.tempDir(DIR));
+            CanonicalFooterFileSystem.parquet(spark, spark.createDataFrame(rows, SCHEMA).coalesce(1).write(), committer.tempDir(DIR));
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("format", "nibble-sequences");
             record.put("model", Uris.redact(args.model()));

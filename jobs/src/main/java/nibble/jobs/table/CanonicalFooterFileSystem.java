@@ -14,6 +14,8 @@ import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.util.Progressable;
+import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -61,11 +63,15 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
     }
 
     /**
-     * {@link #settings} for a DataFrame writer writing under {@code dir}; none when the session
-     * commits through another protocol than Spark's default (S3A's committers accept only an
-     * {@code S3AFileSystem}, so their files keep parquet-mr's order).
+     * Writes {@code writer}'s rows as Parquet under {@code dir}, each file with a canonical footer,
+     * unless the session commits through another protocol than Spark's default (S3A's committers
+     * accept only an {@code S3AFileSystem}, so their files keep parquet-mr's order).
      */
-    public static Map<String, String> writerOptions(SparkSession spark, String dir) {
+    public static void parquet(SparkSession spark, DataFrameWriter<Row> writer, String dir) {
+        writer.options(writerOptions(spark, dir)).parquet(dir);
+    }
+
+    private static Map<String, String> writerOptions(SparkSession spark, String dir) {
         if (!DEFAULT_COMMIT_PROTOCOL.equals(spark.conf().get(COMMIT_PROTOCOL, DEFAULT_COMMIT_PROTOCOL))) {
             return Map.of();
         }

@@ -38,6 +38,7 @@ final class CanonicalFooterStream extends OutputStream {
     private final OutputStream out;
     private final String name;
     private final byte[] head = new byte[MAGIC.length];
+    private final byte[] one = new byte[1];
     private byte[] held = new byte[8 << 10];
     private int n;
     private long written;
@@ -50,7 +51,8 @@ final class CanonicalFooterStream extends OutputStream {
 
     @Override
     public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
+        one[0] = (byte) b;
+        write(one, 0, 1);
     }
 
     @Override
