@@ -6,24 +6,33 @@
 #   base_llama IN OUT      llama.cpp's own quantizer (llama_model_quantize, llama-cpp-python) IN (F32 GGUF) -> Q4_0, all cores
 # DuckDB and Spark print their own query time (JVM and session start excluded, like Nibble's job_s);
 # cat and llama.cpp are timed from outside (wall clock; Python start included, about 0.3 s).
-# Needs ROOT (the checkout) and DIR (scratch folder).
+# Needs ROOT (the checkout) and DIR (scratch folder). Every timed run, Nibble's too, starts with
+# `settle`: the previous run's written files are flushed to disk first, so that no run pays for the
+# writeback of another's (a 2.8 GB shard leaves about 2 GB of dirty pages).
 BENCH_FLAGS=$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' "$ROOT/pom.xml")
 DUCKDB_JAR=$(find "$HOME/.m2/repository/org/duckdb/duckdb_jdbc" -name 'duckdb_jdbc-*.jar' | sort | tail -1)
 [ -n "$DUCKDB_JAR" ] || (cd "$ROOT" && mvn -B -q dependency:resolve -pl tests > /dev/null)
 DUCKDB_JAR=$(find "$HOME/.m2/repository/org/duckdb/duckdb_jdbc" -name 'duckdb_jdbc-*.jar' | sort | tail -1)
 
+settle() {
+  sync
+}
+
 base_cat() {
+  settle
   /usr/bin/time -f "%e %M" -o "$DIR/time.txt" cat "$@" > /dev/null
   cat "$DIR/time.txt"
 }
 
 base_duckdb() {
+  settle
   /usr/bin/time -f "%M" -o "$DIR/time.txt" java -cp "$DUCKDB_JAR" "$ROOT/bin/bench-lib/DuckDbRead.java" "$1" "$(nproc)" \
     > "$DIR/duck.txt" 2> "$DIR/duck.err" || { cat "$DIR/duck.err" >&2; return 1; }
   echo "$(cut -d' ' -f1 "$DIR/duck.txt") $(cat "$DIR/time.txt")"
 }
 
 base_spark() {
+  settle
   /usr/bin/time -f "%M" -o "$DIR/time.txt" java -Xmx4g $BENCH_FLAGS -Dlog4j2.configurationFile="$ROOT/conf/log4j2.properties" \
     -cp "$(cat "$ROOT/jobs/target/launcher-classpath.txt")" "$ROOT/bin/bench-lib/SparkFloor.java" "$1" "local[$2]" \
     > "$DIR/spark.txt" 2> "$DIR/spark.err" || { cat "$DIR/spark.err" >&2; return 1; }
@@ -32,6 +41,7 @@ base_spark() {
 
 base_llama() {
   local t0 t1
+  settle
   t0=$(date +%s.%N)
   /usr/bin/time -f "%M" -o "$DIR/time.txt" env NIBBLE_THREADS="$(nproc)" "$ROOT/.venv/bin/python" "$ROOT/bin/llama-cpp-referee" \
     quantize "$1" "$2" Q4_0 > "$DIR/llama.out" 2>&1 || { tail -5 "$DIR/llama.out" >&2; return 1; }

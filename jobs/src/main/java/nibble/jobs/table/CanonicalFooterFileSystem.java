@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.CommonConfigurationKeysPublic;
 import org.apache.hadoop.fs.CreateFlag;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -20,7 +21,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The output's own file system (local, HDFS, S3A, ...) with every file it creates passed through
- * {@link CanonicalFooterStream}, so each Parquet file written through it gets a canonical footer.
+ * {@link CanonicalFooterStream}, so each Parquet file written through it gets a canonical footer, and
+ * with a buffer of at least the file system's {@code io.file.buffer.size} (parquet-mr asks for 4 KiB).
  *
  * <p>Why a file system: parquet-mr's writers ({@code ParquetOutputFormat.getRecordWriter}, used by
  * {@link PlanFileWriter} and by Spark's DataFrame writer) open their file with
@@ -108,20 +110,29 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
     @Override
     public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite, int bufferSize, short replication,
                                      long blockSize, Progressable progress) throws IOException {
-        return wrap(f, super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress));
+        return wrap(f, super.create(f, permission, overwrite, buffer(bufferSize), replication, blockSize, progress));
     }
 
     @Override
     public FSDataOutputStream create(Path f, FsPermission permission, EnumSet<CreateFlag> flags, int bufferSize,
                                      short replication, long blockSize, Progressable progress, Options.ChecksumOpt checksumOpt)
             throws IOException {
-        return wrap(f, super.create(f, permission, flags, bufferSize, replication, blockSize, progress, checksumOpt));
+        return wrap(f, super.create(f, permission, flags, buffer(bufferSize), replication, blockSize, progress, checksumOpt));
     }
 
     @Override
     public FSDataOutputStream createNonRecursive(Path f, FsPermission permission, EnumSet<CreateFlag> flags, int bufferSize,
                                                  short replication, long blockSize, Progressable progress) throws IOException {
-        return wrap(f, super.createNonRecursive(f, permission, flags, bufferSize, replication, blockSize, progress));
+        return wrap(f, super.createNonRecursive(f, permission, flags, buffer(bufferSize), replication, blockSize, progress));
+    }
+
+    /**
+     * parquet-mr asks for a 4 KiB buffer, and the local file system's checksummer hands it 512-byte
+     * chunks: one write call per 4 KiB of a table. A file gets at least the file system's
+     * {@code io.file.buffer.size} instead (Spark sets it from {@code spark.buffer.size}, 64 KiB).
+     */
+    private int buffer(int requested) {
+        return Math.max(requested, getConf().getInt(CommonConfigurationKeysPublic.IO_FILE_BUFFER_SIZE_KEY, requested));
     }
 
     private static FSDataOutputStream wrap(Path f, FSDataOutputStream real) {
