@@ -20,7 +20,7 @@ import nibble.common.DType;
  * (a NaN weight met while quantizing) ends in exit 3 and one line naming the input and the problem,
  * without Spark's executor and task-set stack traces or the JVM's incubator-module warning; with
  * {@code NIBBLE_DEBUG=1} Spark's reports of the failed task are shown. Bounded retries against an
- * unreachable store, the class archive that shortens start-up, and {@code shard}'s compiler.
+ * unreachable store, and the class archive that shortens start-up.
  */
 class LauncherTest {
     @TempDir
@@ -171,39 +171,6 @@ class LauncherTest {
                 "--input", ckpt.toString(), "--output", dir.resolve("t2").toString());
         assertEquals(0, without.exit, without.err);
         assertEquals(0, sharedAppClasses(withoutLog));
-    }
-
-    /**
-     * {@code shard} runs with the client compiler alone (bin/nibble: its work per byte is in the JVM's
-     * stubs, so C2's compilations do not pay back), and {@code -XX:TieredStopAtLevel=4} in
-     * {@code NIBBLE_JAVA_OPTS} gives it C2 again.
-     */
-    @Test
-    void shardRunsWithTheClientCompilerAlone() throws Exception {
-        Path ckpt = ShardRoundTripTest.tinyCheckpoint(dir.resolve("ckpt"), DType.F32, 0);
-        Path c1Log = dir.resolve("c1.log");
-        Launched c1 = launchWith(" -Xlog:jit+compilation=debug:file=" + c1Log, new String[] {"shard", "--input", ckpt.toString(),
-                "--output", dir.resolve("t1").toString()});
-        assertEquals(0, c1.exit, c1.err);
-        assertTrue(compilations(c1Log, 1) > 1000, "C1 compilations: " + compilations(c1Log, 1));
-        assertEquals(0, compilations(c1Log, 4), "C2 compilations");
-
-        Path c2Log = dir.resolve("c2.log");
-        Launched c2 = launchWith(" -XX:TieredStopAtLevel=4 -Xlog:jit+compilation=debug:file=" + c2Log, new String[] {"shard",
-                "--input", ckpt.toString(), "--output", dir.resolve("t2").toString()});
-        assertEquals(0, c2.exit, c2.err);
-        assertTrue(compilations(c2Log, 4) > 0, "C2 compilations with -XX:TieredStopAtLevel=4");
-    }
-
-    /** Compilations at {@code tier} in a {@code -Xlog:jit+compilation=debug} log ("[..] id attributes tier method"). */
-    private static long compilations(Path log, int tier) throws Exception {
-        String level = Integer.toString(tier);
-        try (var lines = Files.lines(log)) {
-            return lines.map(l -> l.substring(l.lastIndexOf(']') + 1).trim().split("\\s+"))
-                    .filter(t -> t.length > 2 && java.util.Arrays.stream(t, 1, t.length).filter(x -> x.matches("[0-4]"))
-                            .findFirst().orElse("").equals(level))
-                    .count();
-        }
     }
 
     /** Classes the log says came from the dynamic ("top") archive. */
