@@ -17,7 +17,12 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Random;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
+import org.apache.hadoop.util.Progressable;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.format.ColumnMetaData;
@@ -193,5 +198,32 @@ class CanonicalFooterStreamTest {
         assertArrayEquals(withLists(plain, true), wrapped);
         assertTrue(new Path(tmp.toUri()).getFileSystem(conf) instanceof CanonicalFooterFileSystem);
         assertTrue(CanonicalFooterFileSystem.settings(conf, new Path(tmp.toUri())).isEmpty(), "installed once");
+    }
+
+    /** parquet-mr's 4 KiB buffer request reaches the real file system as {@code io.file.buffer.size}; a larger one is kept. */
+    @Test
+    void aCreatedFileGetsAtLeastTheFileSystemsBuffer() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set("fs.file.impl", BufferRecordingFileSystem.class.getName());
+        conf.set("fs.file.impl.disable.cache", "true");
+        conf.setInt("io.file.buffer.size", 65536);
+        CanonicalFooterFileSystem.install(conf, new Path(tmp.toUri()));
+        FileSystem fs = new Path(tmp.toUri()).getFileSystem(conf);
+        fs.create(new Path(tmp.toUri().resolve("small")), true, 4096).close();
+        assertEquals(65536, BufferRecordingFileSystem.requested);
+        fs.create(new Path(tmp.toUri().resolve("large")), true, 1 << 20).close();
+        assertEquals(1 << 20, BufferRecordingFileSystem.requested);
+    }
+
+    /** The local file system, noting the buffer size each file is created with. */
+    public static final class BufferRecordingFileSystem extends LocalFileSystem {
+        static volatile int requested;
+
+        @Override
+        public FSDataOutputStream create(Path f, FsPermission permission, boolean overwrite, int bufferSize, short replication,
+                                         long blockSize, Progressable progress) throws IOException {
+            requested = bufferSize;
+            return super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
+        }
     }
 }
