@@ -56,28 +56,31 @@ final class MatMulVector {
         }
     }
 
-    private static FloatVector start(float[] acc, int i, boolean first) {
-        return first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, i);
-    }
-
+    /*
+     * No method of ours creates or takes a vector here: C2 does not inline a method it has already
+     * compiled into more than InlineSmallCode bytes, and a vector from a call it did not inline has no
+     * exact type, so every fma after it ran the Vector API's fallback, 19 times slower. A
+     * `start(acc, i, first)` helper did that in one test run, depending on compile timing
+     * (bin/bench-lib/MatMulInlining.java). The Vector API's own methods are always inlined.
+     */
     private static void six(float[] panel, int kb, float[] x, int x0, int xs, float[] acc, int a0, int as, boolean first) {
         int a1 = a0 + as;
         int a2 = a1 + as;
         int a3 = a2 + as;
         int a4 = a3 + as;
         int a5 = a4 + as;
-        FloatVector c00 = start(acc, a0, first);
-        FloatVector c01 = start(acc, a0 + L, first);
-        FloatVector c10 = start(acc, a1, first);
-        FloatVector c11 = start(acc, a1 + L, first);
-        FloatVector c20 = start(acc, a2, first);
-        FloatVector c21 = start(acc, a2 + L, first);
-        FloatVector c30 = start(acc, a3, first);
-        FloatVector c31 = start(acc, a3 + L, first);
-        FloatVector c40 = start(acc, a4, first);
-        FloatVector c41 = start(acc, a4 + L, first);
-        FloatVector c50 = start(acc, a5, first);
-        FloatVector c51 = start(acc, a5 + L, first);
+        FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a0);
+        FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a0 + L);
+        FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a1);
+        FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a1 + L);
+        FloatVector c20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a2);
+        FloatVector c21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a2 + L);
+        FloatVector c30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a3);
+        FloatVector c31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a3 + L);
+        FloatVector c40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a4);
+        FloatVector c41 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a4 + L);
+        FloatVector c50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a5);
+        FloatVector c51 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a5 + L);
         int x1 = x0 + xs;
         int x2 = x1 + xs;
         int x3 = x2 + xs;
@@ -120,8 +123,8 @@ final class MatMulVector {
     }
 
     private static void one(float[] panel, int kb, float[] x, int x0, float[] acc, int a, boolean first) {
-        FloatVector c0 = start(acc, a, first);
-        FloatVector c1 = start(acc, a + L, first);
+        FloatVector c0 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a);
+        FloatVector c1 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, a + L);
         for (int k = 0; k < kb; k++) {
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
             c0 = FloatVector.fromArray(S, panel, k * P).fma(b, c0);
