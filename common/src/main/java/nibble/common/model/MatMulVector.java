@@ -59,9 +59,9 @@ final class MatMulVector {
     /*
      * No method of ours creates or takes a vector here: C2 does not inline a method it has already
      * compiled into more than InlineSmallCode bytes, and a vector from a call it did not inline has no
-     * exact type, so every fma after it ran the Vector API's fallback, 19 times slower. A
-     * `start(acc, i, first)` helper did that in one test run, depending on compile timing
-     * (bin/bench-lib/MatMulInlining.java). The Vector API's own methods are always inlined.
+     * exact type, so every fma after it runs the Vector API's fallback, 19 times slower with the
+     * `start(acc, i, first)` helper this code had (bin/bench-lib/MatMulInlining.java with
+     * -XX:CompileCommand=dontinline). The Vector API's own methods are always inlined.
      */
     private static void six(float[] panel, int kb, float[] x, int x0, int xs, float[] acc, int a0, int as, boolean first) {
         int a1 = a0 + as;
