@@ -42,6 +42,7 @@ public final class PipelineAction {
         Path marker = new Path(args.layout().success());
         FileSystem fs = marker.getFileSystem(conf);
         try (OutputClaim claim = OutputClaim.acquire(fs, prefix, conf)) {
+            claim.clearStaleTemps();
             if (fs.exists(marker) && !args.force()) {
                 requireSameRequest(fs, marker, args);
                 return PipelineResult.alreadyComplete(args);

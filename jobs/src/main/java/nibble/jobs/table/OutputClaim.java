@@ -118,7 +118,7 @@ public final class OutputClaim implements AutoCloseable {
         byte[] record = record(run, out);
         long staleMillis = TimeUnit.MINUTES.toMillis(conf.getLong(STALE_MINUTES_KEY, DEFAULT_STALE_MINUTES));
         for (int attempt = 0; attempt < 3; attempt++) {
-            if (create(fs, claim, record) && run.equals(runOf(read(fs, claim)))) {
+            if (create(fs, claim, run, record) && run.equals(runOf(read(fs, claim)))) {
                 return new OutputClaim(fs, out, claim, run, record, Math.max(1000, staleMillis / 5));
             }
             Existing e = existing(fs, claim);
@@ -156,13 +156,17 @@ public final class OutputClaim implements AutoCloseable {
     /**
      * Deletes the temporary siblings of the output that are not this run's: {@code .<name>.nibble-tmp}
      * and {@code .<name>.nibble-tmp-*}. Only a claim holder makes one, so those belong to runs that
-     * died (or to Nibble versions before claims).
+     * died (or to Nibble versions before claims). Also deletes the pending claim records
+     * {@code .<name>.nibble-claim-*} of runs that died before their claim was made (a run that is
+     * making one then finds it gone and loses, as it would have to this claim).
      */
     public void clearStaleTemps() throws IOException {
         String prefix = "." + out.getName() + TMP_SUFFIX;
+        String pending = claim.getName() + "-";
         FileStatus[] siblings;
         try {
-            siblings = fs.listStatus(out.getParent(), p -> p.getName().equals(prefix) || p.getName().startsWith(prefix + "-"));
+            siblings = fs.listStatus(out.getParent(),
+                    p -> p.getName().equals(prefix) || p.getName().startsWith(prefix + "-") || p.getName().startsWith(pending));
         } catch (FileNotFoundException noParent) {
             return;
         }
@@ -289,16 +293,10 @@ public final class OutputClaim implements AutoCloseable {
     }
 
     /** Creates the claim file with {@code bytes} unless it exists; false when it existed. */
-    private static boolean create(FileSystem fs, Path claim, byte[] bytes) throws IOException {
+    private static boolean create(FileSystem fs, Path claim, String run, byte[] bytes) throws IOException {
         java.io.File local = localFile(fs, claim);
         if (local != null) {
-            Files.createDirectories(local.toPath().getParent());
-            try {
-                Files.write(local.toPath(), bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                return true;
-            } catch (FileAlreadyExistsException e) {
-                return false;
-            }
+            return createLocal(local.toPath(), local.toPath().resolveSibling(claim.getName() + "-" + run), bytes);
         }
         if (fs.exists(claim)) {
             return false; // the common case, answered without a write that fails (and that S3A logs at length)
@@ -330,6 +328,35 @@ public final class OutputClaim implements AutoCloseable {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /**
+     * Creates the local claim whole or not at all: the record is written to this run's pending file
+     * and hard-linked to the claim's name, which fails if the claim exists. A process killed while
+     * writing leaves a partial pending file ({@code .<name>.nibble-claim-<run>}, cleared by
+     * {@link #clearStaleTemps}), never an empty claim that no later run could judge
+     * stale. Where links are unsupported, the claim is created and written in place.
+     */
+    private static boolean createLocal(java.nio.file.Path claim, java.nio.file.Path pending, byte[] bytes) throws IOException {
+        Files.createDirectories(claim.getParent());
+        try {
+            Files.write(pending, bytes);
+            Files.createLink(claim, pending);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false; // the pending file was cleared by the run that holds the claim
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException noLinks) {
+            try {
+                Files.write(claim, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return true;
+            } catch (FileAlreadyExistsException e) {
+                return false;
+            }
+        } finally {
+            Files.deleteIfExists(pending);
         }
     }
 

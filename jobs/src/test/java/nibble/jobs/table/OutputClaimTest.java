@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import nibble.common.InvalidInputException;
 import nibble.common.json.Json;
@@ -64,6 +65,7 @@ class OutputClaimTest {
         Files.createDirectories(tmp.resolve(".out.nibble-tmp/tensors"));          // from a Nibble before claims
         Files.createDirectories(tmp.resolve(".out.nibble-tmp-deadbeef/tensors")); // from a run that crashed
         Files.createDirectories(tmp.resolve(".out2.nibble-tmp-cafe"));             // another output's
+        Files.write(tmp.resolve(".out.nibble-claim-feed"), new byte[] {'{'});      // a run killed before its claim was made
         try (OutputClaim a = OutputClaim.acquire(fs(), out(), conf)) {
             org.apache.hadoop.fs.Path mine = a.tempSibling();
             assertEquals(".out.nibble-tmp-" + a.run(), mine.getName());
@@ -72,6 +74,7 @@ class OutputClaimTest {
             assertTrue(Files.isDirectory(tmp.resolve(mine.getName())), "its own temporary folder stays");
             assertFalse(Files.exists(tmp.resolve(".out.nibble-tmp")));
             assertFalse(Files.exists(tmp.resolve(".out.nibble-tmp-deadbeef")));
+            assertFalse(Files.exists(tmp.resolve(".out.nibble-claim-feed")));
             assertTrue(Files.exists(tmp.resolve(".out2.nibble-tmp-cafe")), "another output's temporary folder stays");
         }
         try (OutputClaim b = OutputClaim.acquire(fs(), out(), conf)) {
@@ -123,6 +126,47 @@ class OutputClaimTest {
     }
 
     @Test
+    void theClaimAppearsWholeAndNothingElseIsLeft() throws Exception {
+        try (OutputClaim c = OutputClaim.acquire(fs(), out(), conf)) {
+            // made by linking a fully written record, so a kill never leaves an empty claim (KillNineTest)
+            assertEquals(List.of(claimFile()), entries());
+            assertEquals(c.run(), Json.parseObject(Files.readAllBytes(claimFile()), "claim").get("run").asText());
+            // a loser's pending record is gone too
+            assertThrows(InvalidInputException.class, () -> OutputClaim.acquire(fs(), out(), conf));
+            assertEquals(List.of(claimFile()), entries());
+        }
+    }
+
+    @Test
+    void noReaderEverSeesAClaimWithoutItsRecord() throws Exception {
+        // what a run killed at any instant leaves behind is what a reader can see at that instant
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<String> bad = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            while (!done.get() && bad.get() == null) {
+                try {
+                    byte[] b = Files.readAllBytes(claimFile());
+                    seen.incrementAndGet();
+                    Json.parseObject(b, "claim");
+                } catch (java.nio.file.NoSuchFileException absent) {
+                    // between runs
+                } catch (Exception e) {
+                    bad.set(e.getMessage());
+                }
+            }
+        });
+        reader.start();
+        for (int i = 0; i < 1000 && bad.get() == null; i++) {
+            OutputClaim.acquire(fs(), out(), conf).close();
+        }
+        done.set(true);
+        reader.join();
+        assertEquals(null, bad.get(), "a claim read while it was being made (" + seen.get() + " reads)");
+        assertTrue(seen.get() > 0);
+    }
+
+    @Test
     void anUnreadableFreshClaimStandsAndALostClaimIsNeverCommittedOver() throws Exception {
         Files.write(claimFile(), new byte[0]); // a run that died while writing its claim
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> OutputClaim.acquire(fs(), out(), conf));
@@ -142,6 +186,12 @@ class OutputClaimTest {
     @Test
     void theRootCannotBeClaimed() {
         assertThrows(InvalidInputException.class, () -> OutputClaim.acquire(fs(), new org.apache.hadoop.fs.Path("file:/"), conf));
+    }
+
+    private List<Path> entries() throws Exception {
+        try (var all = Files.list(tmp)) {
+            return all.toList();
+        }
     }
 
     private static byte[] claim(String host, long pid, String run) {
