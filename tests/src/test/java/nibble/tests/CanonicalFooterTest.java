@@ -32,10 +32,38 @@ class CanonicalFooterTest {
         assertEquals(0, r.code(), r.err());
     }
 
+    /**
+     * Under Spark's default commit protocol and under its cloud protocol, which Spark 4 makes the
+     * default whenever spark-hadoop-cloud is on the classpath (as in this JVM; S3PipelineTest resets it).
+     */
     @Test
     void everyWrittenParquetFileHasACanonicalFooter() throws Exception {
         Path model = TestSpark.stories260K();
         Assumptions.assumeTrue(model != null && Files.exists(model), "stories260K is absent");
+        var conf = TestSpark.session().conf();
+        Map<String, scala.Option<String>> before = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < CLOUD_COMMIT.length; i += 2) {
+            before.put(CLOUD_COMMIT[i], conf.getOption(CLOUD_COMMIT[i]));
+        }
+        try {
+            before.keySet().forEach(conf::unset);
+            writeAllAndCheck(model, tmp.resolve("spark-protocol"));
+            for (int i = 0; i < CLOUD_COMMIT.length; i += 2) {
+                conf.set(CLOUD_COMMIT[i], CLOUD_COMMIT[i + 1]);
+            }
+            writeAllAndCheck(model, tmp.resolve("cloud-protocol"));
+        } finally {
+            before.forEach((k, v) -> {
+                if (v.isDefined()) {
+                    conf.set(k, v.get());
+                } else {
+                    conf.unset(k);
+                }
+            });
+        }
+    }
+
+    private static void writeAllAndCheck(Path model, Path tmp) throws Exception {
         Path table = tmp.resolve("table");
         ok("shard", "--input", model.toString(), "--output", table.toString(), "--target-file-mb", "0.2");
         Path data = tmp.resolve("sequences");
@@ -62,11 +90,15 @@ class CanonicalFooterTest {
             assertTrue(Files.isDirectory(dir), f);
             assertTrue(Tables.files(dir).keySet().stream().anyMatch(k -> k.endsWith(".parquet")), "no Parquet file in " + f);
             int n = Tables.assertCanonicalFooters(dir);
-            System.out.printf("%s: %d column chunks, canonical%n", f, n);
+            System.out.printf("%s/%s: %d column chunks, canonical%n", tmp.getFileName(), f, n);
             chunks += n;
         }
         assertTrue(chunks >= 100, chunks + " column chunks");
     }
+
+    private static final String[] CLOUD_COMMIT = {
+        "spark.sql.sources.commitProtocolClass", "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
+        "spark.sql.parquet.output.committer.class", "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"};
 
     /**
      * {@code bin/nibble pipeline} on stories260K twice, each in its own JVM, into the same prefix (the

@@ -41,6 +41,11 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
     private static final String UNSET = "";
     private static final String COMMIT_PROTOCOL = "spark.sql.sources.commitProtocolClass";
     private static final String DEFAULT_COMMIT_PROTOCOL = "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol";
+    private static final String CLOUD_COMMIT_PROTOCOL = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol";
+    private static final String FACTORY_CLASS = "mapreduce.outputcommitter.factory.class";
+    private static final String FACTORY_SCHEME = "mapreduce.outputcommitter.factory.scheme.";
+    private static final String FILE_FACTORY = "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitterFactory";
+    private static final String S3A_FACTORY = "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory";
 
     /** Made by Hadoop for the {@code fs.<scheme>.impl} setting of {@link #settings}. */
     public CanonicalFooterFileSystem() {
@@ -66,22 +71,47 @@ public final class CanonicalFooterFileSystem extends FilterFileSystem {
 
     /**
      * Writes {@code writer}'s rows as Parquet under {@code dir}, each file with a canonical footer,
-     * unless the session commits through another protocol than Spark's default (S3A's committers
-     * accept only an {@code S3AFileSystem}, so their files keep parquet-mr's order).
+     * unless the write commits through a committer made for the store (S3A's committers accept only
+     * an {@code S3AFileSystem}, so their files keep parquet-mr's order): see {@link #wraps}.
      */
     public static void parquet(SparkSession spark, DataFrameWriter<Row> writer, String dir) {
         writer.options(writerOptions(spark, dir)).parquet(dir);
     }
 
     private static Map<String, String> writerOptions(SparkSession spark, String dir) {
-        if (!DEFAULT_COMMIT_PROTOCOL.equals(spark.conf().get(COMMIT_PROTOCOL, DEFAULT_COMMIT_PROTOCOL))) {
-            return Map.of();
-        }
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
         try {
-            return settings(spark.sparkContext().hadoopConfiguration(), new Path(dir));
+            if (!wraps(spark.conf().get(COMMIT_PROTOCOL, DEFAULT_COMMIT_PROTOCOL), conf, new Path(dir))) {
+                return Map.of();
+            }
+            return settings(conf, new Path(dir));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Whether a DataFrame write to {@code dir} under the commit protocol {@code protocol} can go
+     * through this wrapper: with Spark's default protocol, and with Spark's cloud protocol
+     * ({@code PathOutputCommitProtocol}, which Spark 4 makes the default whenever
+     * {@code spark-hadoop-cloud} is on the classpath) when the committer factory it resolves for
+     * {@code dir} is Hadoop's {@code FileOutputCommitterFactory}. That is every scheme but S3A,
+     * unless a factory is named for it ({@code mapreduce.outputcommitter.factory.class}, or
+     * {@code mapreduce.outputcommitter.factory.scheme.<scheme>}; Hadoop names S3A's own by default).
+     */
+    public static boolean wraps(String protocol, Configuration conf, Path dir) {
+        if (DEFAULT_COMMIT_PROTOCOL.equals(protocol)) {
+            return true;
+        }
+        if (!CLOUD_COMMIT_PROTOCOL.equals(protocol)) {
+            return false; // a protocol of its own: its committer may need the store's own file system
+        }
+        String factory = conf.getTrimmed(FACTORY_CLASS);
+        if (factory == null || factory.isEmpty()) {
+            String scheme = dir.toUri().getScheme() != null ? dir.toUri().getScheme() : FileSystem.getDefaultUri(conf).getScheme();
+            factory = conf.getTrimmed(FACTORY_SCHEME + scheme, "s3a".equals(scheme) ? S3A_FACTORY : FILE_FACTORY);
+        }
+        return FILE_FACTORY.equals(factory);
     }
 
     /** Applies {@link #settings} to {@code conf}. */

@@ -190,6 +190,27 @@ class CanonicalFooterStreamTest {
     }
 
     @Test
+    void dataFrameWritesAreWrappedUnlessAStoresOwnCommitterTakesThem() {
+        String spark = "org.apache.spark.sql.execution.datasources.SQLHadoopMapReduceCommitProtocol";
+        String cloud = "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol";
+        Configuration conf = new Configuration(false);
+        Path local = new Path(tmp.toUri());
+        Path s3 = new Path("s3a://registry/model/stats");
+        assertTrue(CanonicalFooterFileSystem.wraps(spark, conf, local));
+        assertTrue(CanonicalFooterFileSystem.wraps(spark, conf, s3), "Spark's protocol commits S3A files by rename too");
+        // Spark 4 picks the cloud protocol whenever spark-hadoop-cloud is on the classpath: local and HDFS files keep
+        // their canonical footers, S3A's committers (Hadoop's default factory for s3a) need the real S3AFileSystem
+        assertTrue(CanonicalFooterFileSystem.wraps(cloud, conf, local));
+        assertTrue(CanonicalFooterFileSystem.wraps(cloud, conf, new Path("hdfs://nn:8020/models/stats")));
+        assertFalse(CanonicalFooterFileSystem.wraps(cloud, conf, s3));
+        conf.set("mapreduce.outputcommitter.factory.scheme.s3a", "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitterFactory");
+        assertTrue(CanonicalFooterFileSystem.wraps(cloud, conf, s3));
+        conf.set("mapreduce.outputcommitter.factory.class", "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory");
+        assertFalse(CanonicalFooterFileSystem.wraps(cloud, conf, local), "one factory for every scheme");
+        assertFalse(CanonicalFooterFileSystem.wraps("com.example.OwnProtocol", new Configuration(false), local));
+    }
+
+    @Test
     void theFileSystemGivesParquetMrsFileACanonicalFooter() throws Exception {
         Configuration conf = new Configuration();
         CanonicalFooterFileSystem.install(conf, new Path(tmp.toUri()));
