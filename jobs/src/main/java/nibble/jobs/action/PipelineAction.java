@@ -58,15 +58,23 @@ public final class PipelineAction {
             EvaluateResult evaluate = EvaluateAction.execute(spark, args.evaluate(), notes);
             if (evaluate.passed()) {
                 claim.requireHeld();
-                writeMarker(fs, marker, args);
+                writeMarker(fs, marker, claim.tempSibling(), args);
             }
             return new PipelineResult(args, false, shard, calibrate, quantize, evaluate);
         }
     }
 
-    private static void writeMarker(FileSystem fs, Path marker, PipelineArgs args) throws IOException {
-        try (OutputStream out = fs.create(marker, true)) {
+    /**
+     * Writes {@code _SUCCESS} whole or not at all: into the claim's temporary sibling, then renamed, so
+     * a run killed while writing it never leaves an empty marker that makes the prefix look complete
+     * and stops the next run (the marker would not parse).
+     */
+    private static void writeMarker(FileSystem fs, Path marker, Path tmp, PipelineArgs args) throws IOException {
+        try (OutputStream out = fs.create(tmp, true)) {
             out.write(marker(args));
+        }
+        if (!fs.rename(tmp, marker)) {
+            throw new IOException("could not rename " + tmp + " to " + marker);
         }
     }
 
