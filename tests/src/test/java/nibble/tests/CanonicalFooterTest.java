@@ -41,15 +41,16 @@ class CanonicalFooterTest {
         Path model = TestSpark.stories260K();
         Assumptions.assumeTrue(model != null && Files.exists(model), "stories260K is absent");
         var conf = TestSpark.session().conf();
+        String[] cloud = S3PipelineTestSupport.CLOUD_COMMIT;
         Map<String, scala.Option<String>> before = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < CLOUD_COMMIT.length; i += 2) {
-            before.put(CLOUD_COMMIT[i], conf.getOption(CLOUD_COMMIT[i]));
+        for (int i = 0; i < cloud.length; i += 2) {
+            before.put(cloud[i], conf.getOption(cloud[i]));
         }
         try {
             before.keySet().forEach(conf::unset);
             writeAllAndCheck(model, tmp.resolve("spark-protocol"));
-            for (int i = 0; i < CLOUD_COMMIT.length; i += 2) {
-                conf.set(CLOUD_COMMIT[i], CLOUD_COMMIT[i + 1]);
+            for (int i = 0; i < cloud.length; i += 2) {
+                conf.set(cloud[i], cloud[i + 1]);
             }
             writeAllAndCheck(model, tmp.resolve("cloud-protocol"));
         } finally {
@@ -95,10 +96,6 @@ class CanonicalFooterTest {
         }
         assertTrue(chunks >= 100, chunks + " column chunks");
     }
-
-    private static final String[] CLOUD_COMMIT = {
-        "spark.sql.sources.commitProtocolClass", "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
-        "spark.sql.parquet.output.committer.class", "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"};
 
     /**
      * {@code bin/nibble pipeline} on stories260K twice, each in its own JVM, into the same prefix (the

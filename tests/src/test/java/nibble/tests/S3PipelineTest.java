@@ -51,9 +51,7 @@ import nibble.jobs.table.OutputClaim;
  */
 class S3PipelineTest {
     private static final String SECRET = "nibble-test-SECRET-" + Long.toHexString(System.nanoTime());
-    private static final String[] SQL_CONFS = {
-        "spark.sql.sources.commitProtocolClass", "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
-        "spark.sql.parquet.output.committer.class", "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter"};
+    private static final String[] SQL_CONFS = S3PipelineTestSupport.CLOUD_COMMIT;
 
     @TempDir
     static Path work;

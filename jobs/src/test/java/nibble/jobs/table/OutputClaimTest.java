@@ -14,6 +14,9 @@ import java.nio.file.attribute.FileTime;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import nibble.common.InvalidInputException;
 import nibble.common.json.Json;
 import org.apache.hadoop.conf.Configuration;
@@ -148,9 +151,9 @@ class OutputClaimTest {
         Files.delete(tmp.resolve("probe-link"));
         Files.delete(probe);
         // what a run killed at any instant leaves behind is what a reader can see at that instant
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicReference<String> bad = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger seen = new AtomicInteger();
+        AtomicReference<String> bad = new AtomicReference<>();
         Thread reader = new Thread(() -> {
             while (!done.get() && bad.get() == null) {
                 try {
