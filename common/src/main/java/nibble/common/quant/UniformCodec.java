@@ -218,7 +218,11 @@ final class UniformCodec implements Codec {
     @Override
     public void dequantize(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out) {
         if (layout.scheme().bits() == 4) {
-            decodeNibbles(codes, scales, zeros, layout, out);
+            if (VectorSupport.enabled()) {
+                UniformVector.decodeNibbles(codes, scales, zeros, layout, out);
+            } else {
+                decodeNibbles(codes, scales, zeros, layout, out);
+            }
             return;
         }
         boolean unsigned = layout.hasZeros();

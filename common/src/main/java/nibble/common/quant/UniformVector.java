@@ -209,6 +209,40 @@ final class UniformVector {
         }
     }
 
+    /**
+     * 4-bit codes back to values, eight at a time: {@link Codec#decodeNibbles}, the same floats. Lane
+     * {@code j} shifts its nibble out of the four bytes by {@link #NIBBLE_SHIFTS}, and nibble {@code n}
+     * becomes {@code (float) (first + n) * scale}, the two operations that make its entry of
+     * {@link UniformCodec#nibbleTable}.
+     */
+    static void decodeNibbles(byte[] codes, byte[] scales, byte[] zeros, RowLayout layout, float[] out) {
+        int len = layout.groupLength();
+        for (int g = 0; g < layout.groupCount(); g++) {
+            float scale = layout.scale(scales, g);
+            int first = -layout.codeBias() - (zeros == null ? 0 : layout.zeroPoint(zeros, g));
+            int i = layout.groupStart(g);
+            int to = Math.min(i + len, out.length);
+            if ((i & 1) == 1 && i < to) { // a group starting on a high nibble
+                out[i] = nibbleValue(codes, i, first, scale);
+                i++;
+            }
+            IntVector base = IntVector.broadcast(IS, first);
+            FloatVector vscale = FloatVector.broadcast(FS, scale);
+            for (; i + LANES <= to; i += LANES) {
+                IntVector n = IntVector.broadcast(IS, (int) INT_LE.get(codes, i >> 1))
+                        .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS).lanewise(VectorOperators.AND, 0xf);
+                ((FloatVector) n.add(base).convert(VectorOperators.I2F, 0)).mul(vscale).intoArray(out, i);
+            }
+            for (; i < to; i++) {
+                out[i] = nibbleValue(codes, i, first, scale);
+            }
+        }
+    }
+
+    private static float nibbleValue(byte[] codes, int i, int first, float scale) {
+        return (float) (first + ((codes[i >> 1] >> ((i & 1) << 2)) & 0xf)) * scale;
+    }
+
     /** The MSE search's candidates for one group: stored scale, zero-point, and the lanes' operands. */
     static final class Candidates {
         final float[] scale = new float[PADDED];

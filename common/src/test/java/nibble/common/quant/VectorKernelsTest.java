@@ -114,6 +114,41 @@ class VectorKernelsTest {
         assertTrue(!UniformBlocks.applies(Scheme.group(4, true, 32).withRange(RangeMethod.MSE), null), "no search");
     }
 
+    /**
+     * 4-bit uniform codes decoded by {@link UniformVector#decodeNibbles}, by the scalar fast path's
+     * nibble tables and by the reference: the same float bits, for groups that start on a high
+     * nibble (odd group sizes), groups shorter than a vector, and ragged last groups.
+     */
+    @Test
+    void nibbleDecodingGivesTheReferenceFloats() {
+        SplittableRandom r = new SplittableRandom(22);
+        UniformCodec codec = UniformCodec.INSTANCE;
+        int rows = 0;
+        for (boolean sym : new boolean[] {true, false}) {
+            for (Scheme s : List.of(Scheme.group(4, sym, 3), Scheme.group(4, sym, 7), Scheme.group(4, sym, 33),
+                    Scheme.group(4, sym, 128), Scheme.channel(4, sym))) {
+                for (int t = 0; t < 30; t++) {
+                    int n = 1 + r.nextInt(600);
+                    float[] x = Rows.gaussian(r, n, Math.pow(10, -4 + 4 * r.nextDouble()));
+                    QuantizedRow q = Quantizer.quantizeReference("t", t, x, s, null);
+                    RowLayout layout = RowLayout.of(s, n);
+                    float[] ref = new float[n];
+                    float[] scalar = new float[n];
+                    float[] vector = new float[n];
+                    codec.dequantizeReference(q.codes(), q.scales(), q.zeros(), layout, ref);
+                    codec.decodeNibbles(q.codes(), q.scales(), q.zeros(), layout, scalar);
+                    UniformVector.decodeNibbles(q.codes(), q.scales(), q.zeros(), layout, vector);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(scalar[i]), s + " scalar, column " + i + " of " + n);
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(vector[i]), s + " vector, column " + i + " of " + n);
+                    }
+                    rows++;
+                }
+            }
+        }
+        assertEquals(300, rows);
+    }
+
     /** NaN, infinities and an overflowing scale inside a block: the group-by-group path's error, same as the reference's. */
     @Test
     void badValuesInsideABlockGiveTheReferenceError() {
