@@ -219,11 +219,12 @@ final class UniformVector {
         int len = layout.groupLength();
         for (int g = 0; g < layout.groupCount(); g++) {
             float scale = layout.scale(scales, g);
-            int first = -layout.codeBias() - (zeros == null ? 0 : layout.zeroPoint(zeros, g));
+            int zp = zeros == null ? 0 : layout.zeroPoint(zeros, g);
+            int first = -layout.codeBias() - zp; // code - zp of nibble 0
             int i = layout.groupStart(g);
             int to = Math.min(i + len, out.length);
             if ((i & 1) == 1 && i < to) { // a group starting on a high nibble
-                out[i] = nibbleValue(codes, i, first, scale);
+                out[i] = (float) (layout.code(codes, i) - zp) * scale;
                 i++;
             }
             IntVector base = IntVector.broadcast(IS, first);
@@ -234,13 +235,9 @@ final class UniformVector {
                 ((FloatVector) n.add(base).convert(VectorOperators.I2F, 0)).mul(vscale).intoArray(out, i);
             }
             for (; i < to; i++) {
-                out[i] = nibbleValue(codes, i, first, scale);
+                out[i] = (float) (layout.code(codes, i) - zp) * scale;
             }
         }
-    }
-
-    private static float nibbleValue(byte[] codes, int i, int first, float scale) {
-        return (float) (first + ((codes[i >> 1] >> ((i & 1) << 2)) & 0xf)) * scale;
     }
 
     /** The MSE search's candidates for one group: stored scale, zero-point, and the lanes' operands. */
