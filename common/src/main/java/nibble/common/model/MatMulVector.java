@@ -15,20 +15,18 @@ final class MatMulVector {
     }
 
     /**
-     * 512-bit vectors where the machine's preferred vectors are that wide, else 256-bit; {@code
-     * -Dnibble.matmul.bits=256} (or 512) chooses. The width changes which lanes share an instruction,
-     * never a sum's operands or order, so both give the same floats (tested).
+     * 256-bit vectors, the shape of every other kernel, also where 512-bit ones are preferred: in a
+     * JVM that has run the Vector API on another float shape, this kernel lost its intrinsics and ran
+     * 20-30 times slower (DESIGN-NOTES, "One vector shape per JVM"). {@code -Dnibble.matmul.bits=512}
+     * chooses 512-bit vectors. The width changes which lanes share an instruction, never a sum's
+     * operands or order, so both give the same floats (tested).
      */
     private static final VectorSpecies<Float> S = species();
     private static final int L = S.length();
     private static final int P = 2 * L;
 
     private static VectorSpecies<Float> species() {
-        String bits = System.getProperty("nibble.matmul.bits", "");
-        if (bits.equals("256") || bits.equals("512")) {
-            return bits.equals("512") ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
-        }
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+        return System.getProperty("nibble.matmul.bits", "").equals("512") ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
     }
 
     /** Rows per packed panel: two vectors. */

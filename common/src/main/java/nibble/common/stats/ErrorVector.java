@@ -18,7 +18,9 @@ final class ErrorVector {
     private ErrorVector() {
     }
 
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_128;
+    // 256-bit floats like every other kernel: a JVM that runs the Vector API on two shapes of one
+    // element type can lose the intrinsics at random (DESIGN-NOTES, "One vector shape per JVM")
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_256;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_256;
 
     /** Adds the row's sums into {@code stats}; the arrays have the same length. */
@@ -29,9 +31,32 @@ final class ErrorVector {
         DoubleVector d = DoubleVector.zero(DS);
         DoubleVector max = DoubleVector.zero(DS);
         int whole = original.length & ~3;
-        for (int i = 0; i < whole; i += 4) {
-            DoubleVector x = (DoubleVector) FloatVector.fromArray(FS, original, i).convertShape(VectorOperators.F2D, DS, 0);
-            DoubleVector y = (DoubleVector) FloatVector.fromArray(FS, reconstructed, i).convertShape(VectorOperators.F2D, DS, 0);
+        int i = 0;
+        // eight floats per load; part 0 (elements i..i+3) goes in before part 1 (i+4..i+7), so each
+        // lane takes its elements in the reference's order
+        for (; i + 8 <= whole; i += 8) {
+            FloatVector xf = FloatVector.fromArray(FS, original, i);
+            FloatVector yf = FloatVector.fromArray(FS, reconstructed, i);
+            for (int part = 0; part < 2; part++) {
+                DoubleVector x = (DoubleVector) xf.convertShape(VectorOperators.F2D, DS, part);
+                DoubleVector y = (DoubleVector) yf.convertShape(VectorOperators.F2D, DS, part);
+                DoubleVector f = x.sub(y);
+                e = e.add(f.mul(f));
+                s = s.add(x.mul(x));
+                r = r.add(y.mul(y));
+                d = d.add(x.mul(y));
+                max = max.max(f.abs());
+            }
+        }
+        if (i < whole) { // a last four: widened one by one (exact), same lanes
+            double[] xs = new double[4];
+            double[] ys = new double[4];
+            for (int j = 0; j < 4; j++) {
+                xs[j] = original[i + j];
+                ys[j] = reconstructed[i + j];
+            }
+            DoubleVector x = DoubleVector.fromArray(DS, xs, 0);
+            DoubleVector y = DoubleVector.fromArray(DS, ys, 0);
             DoubleVector f = x.sub(y);
             e = e.add(f.mul(f));
             s = s.add(x.mul(x));
