@@ -1,5 +1,6 @@
 package nibble.common.stats;
 
+import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -31,13 +32,22 @@ final class ErrorVector {
         DoubleVector d = DoubleVector.zero(DS);
         DoubleVector max = DoubleVector.zero(DS);
         int whole = original.length & ~3;
-        int i = 0;
         // eight floats per load; part 0 (elements i..i+3) goes in before part 1 (i+4..i+7), so each
         // lane takes its elements in the reference's order
-        for (; i + 8 <= whole; i += 8) {
-            FloatVector xf = FloatVector.fromArray(FS, original, i);
-            FloatVector yf = FloatVector.fromArray(FS, reconstructed, i);
-            for (int part = 0; part < 2; part++) {
+        for (int i = 0; i < whole; i += 8) {
+            float[] xs = original;
+            float[] ys = reconstructed;
+            int at = i;
+            int parts = 2;
+            if (i + 8 > whole) { // a last four: copied (padded with zeros), and only part 0 added
+                xs = Arrays.copyOfRange(original, i, i + 8);
+                ys = Arrays.copyOfRange(reconstructed, i, i + 8);
+                at = 0;
+                parts = 1;
+            }
+            FloatVector xf = FloatVector.fromArray(FS, xs, at);
+            FloatVector yf = FloatVector.fromArray(FS, ys, at);
+            for (int part = 0; part < parts; part++) {
                 DoubleVector x = (DoubleVector) xf.convertShape(VectorOperators.F2D, DS, part);
                 DoubleVector y = (DoubleVector) yf.convertShape(VectorOperators.F2D, DS, part);
                 DoubleVector f = x.sub(y);
@@ -47,22 +57,6 @@ final class ErrorVector {
                 d = d.add(x.mul(y));
                 max = max.max(f.abs());
             }
-        }
-        if (i < whole) { // a last four: widened one by one (exact), same lanes
-            double[] xs = new double[4];
-            double[] ys = new double[4];
-            for (int j = 0; j < 4; j++) {
-                xs[j] = original[i + j];
-                ys[j] = reconstructed[i + j];
-            }
-            DoubleVector x = DoubleVector.fromArray(DS, xs, 0);
-            DoubleVector y = DoubleVector.fromArray(DS, ys, 0);
-            DoubleVector f = x.sub(y);
-            e = e.add(f.mul(f));
-            s = s.add(x.mul(x));
-            r = r.add(y.mul(y));
-            d = d.add(x.mul(y));
-            max = max.max(f.abs());
         }
         stats.addRow(original, reconstructed, whole, sum(e), sum(s), sum(r), sum(d), max.reduceLanes(VectorOperators.MAX));
     }
