@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Every Parquet file Nibble writes has a canonical footer (each column chunk's encodings and
  * encoding statistics sorted), whether its own writer made it (shard, quantize) or Spark's DataFrame
  * writer (sample, calibrate's statistics, activations and Hessians, a percentile quantize, evaluate's
- * channel errors); and so the real CLI run twice, in two JVMs, writes the same bytes.
+ * channel errors); its column statistics are those of the values in it; and so the real CLI run
+ * twice, in two JVMs, writes the same bytes.
  */
 class CanonicalFooterTest {
     @TempDir
@@ -95,6 +96,12 @@ class CanonicalFooterTest {
             chunks += n;
         }
         assertTrue(chunks >= 100, chunks + " column chunks");
+        // the tables of rows read and written with reused arrays (shard, the planned quantize) and through Spark
+        for (String f : List.of("table/tensors", "quantized/tensors", "percentile/tensors")) {
+            int checked = Tables.assertTrueStatistics(tmp.resolve(f));
+            assertTrue(checked > 0, f + ": no column statistics to check");
+            System.out.printf("%s/%s: %d column statistics match the values%n", tmp.getFileName(), f, checked);
+        }
     }
 
     /**

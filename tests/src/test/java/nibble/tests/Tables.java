@@ -168,4 +168,59 @@ final class Tables {
         }
         return chunks;
     }
+
+    /**
+     * Checks every binary and int64 column chunk's footer statistics (min, max, null count) of the
+     * Parquet files in {@code dir} against its values as read back; returns the number of chunks whose
+     * statistics were there to check. A writer that keeps a reference to a reused array in its
+     * statistics writes another row's bytes there, which no reader of the rows would see.
+     */
+    static int assertTrueStatistics(Path dir) throws IOException {
+        int checked = 0;
+        for (String name : files(dir).keySet()) {
+            if (!name.endsWith(".parquet")) {
+                continue;
+            }
+            try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(dir.resolve(name)))) {
+                var schema = reader.getFooter().getFileMetaData().getSchema();
+                String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
+                for (var block : reader.getRowGroups()) {
+                    var pages = reader.readNextRowGroup();
+                    var store = new org.apache.parquet.column.impl.ColumnReadStoreImpl(pages,
+                            new org.apache.parquet.example.data.simple.convert.GroupRecordConverter(schema).getRootConverter(), schema, createdBy);
+                    for (int c = 0; c < schema.getColumns().size(); c++) {
+                        var column = schema.getColumns().get(c);
+                        var type = column.getPrimitiveType();
+                        var stored = block.getColumns().get(c).getStatistics();
+                        var kind = type.getPrimitiveTypeName();
+                        boolean supported = kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY
+                                || kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
+                        if (!supported || stored == null || stored.isEmpty()) {
+                            continue;
+                        }
+                        var actual = org.apache.parquet.column.statistics.Statistics.createStats(type);
+                        var values = store.getColumnReader(column);
+                        for (long i = 0; i < values.getTotalValueCount(); i++) {
+                            if (values.getCurrentDefinitionLevel() < column.getMaxDefinitionLevel()) {
+                                actual.incrementNumNulls();
+                            } else if (kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY) {
+                                actual.updateStats(values.getBinary());
+                            } else {
+                                actual.updateStats(values.getLong());
+                            }
+                            values.consume();
+                        }
+                        String where = dir + "/" + name + " column " + column + " statistics";
+                        assertEquals(actual.getNumNulls(), stored.getNumNulls(), where + ": null count");
+                        if (actual.hasNonNullValue()) {
+                            assertArrayEquals(actual.getMinBytes(), stored.getMinBytes(), where + ": min");
+                            assertArrayEquals(actual.getMaxBytes(), stored.getMaxBytes(), where + ": max");
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+        return checked;
+    }
 }

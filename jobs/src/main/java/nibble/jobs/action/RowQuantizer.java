@@ -9,6 +9,7 @@ import java.util.NoSuchElementException;
 import java.util.HashMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import nibble.common.DType;
 import nibble.common.FiniteRows;
 import nibble.common.Floats;
@@ -79,7 +80,9 @@ final class RowQuantizer implements Serializable {
     /**
      * A partition's rows, each as {@link #quantizeRow}, except that consecutive rows of a GPTQ tensor
      * go through GPTQ in batches of up to {@link #GPTQ_BATCH} (the same bytes, fewer passes over the
-     * factor). The order of the output is the input's.
+     * factor). The order of the output is the input's. An input row may reuse its data array for the
+     * next ({@link nibble.jobs.table.PlannedInput}): a row is quantized before the next is read, and a
+     * GPTQ batch keeps copies.
      */
     Iterator<RowError> quantizeRows(Iterator<Row> in) {
         return new Iterator<>() {
@@ -113,12 +116,12 @@ final class RowQuantizer implements Serializable {
                     return;
                 }
                 List<Row> batch = new ArrayList<>();
-                batch.add(first);
+                batch.add(owned(first));
                 String tensor = TensorTable.tensor(first);
                 while (batch.size() < GPTQ_BATCH && in.hasNext()) {
                     Row r = in.next();
                     if (TensorTable.tensor(r).equals(tensor) && TensorTable.row(r) == TensorTable.row(first) + batch.size()) {
-                        batch.add(r);
+                        batch.add(owned(r));
                     } else {
                         held = r;
                         break;
@@ -127,6 +130,17 @@ final class RowQuantizer implements Serializable {
                 ready.addAll(gptqRows(batch));
             }
         };
+    }
+
+    /** The row with a copy of its data, to keep past the input's next row. */
+    private static Row owned(Row r) {
+        Object[] values = new Object[r.length()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = r.get(i);
+        }
+        int data = r.fieldIndex(TensorTable.DATA);
+        values[data] = ((byte[]) values[data]).clone();
+        return new GenericRowWithSchema(values, r.schema());
     }
 
     /** Consecutive rows of one GPTQ tensor. */

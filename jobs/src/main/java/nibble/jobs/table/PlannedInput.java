@@ -37,6 +37,12 @@ import nibble.jobs.io.Uris;
  * and row counts say which files, and which rows in them, hold a plan's rows. Every row read is
  * checked to be the one expected there (tensor name and row index); a table whose files are not in
  * that order is bad input naming the file. Row groups without wanted rows are skipped unread.
+ *
+ * <p>A row's {@code data} array is reused for the next row of the same length (a tensor's rows all
+ * have one length), as Hadoop's record readers reuse their values: a row is valid until the next call
+ * of {@code next()}, and a consumer that keeps rows copies their data. A new array per row cost a
+ * third of this reader's CPU (zeroing and first touches of fresh heap), the copy into a reused one
+ * stays in cache.
  */
 public final class PlannedInput implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -74,7 +80,10 @@ public final class PlannedInput implements Serializable {
         }
     }
 
-    /** The plan's rows ({@code tensor, row, dtype, data}) in plan order; the caller drains or abandons it. */
+    /**
+     * The plan's rows ({@code tensor, row, dtype, data}) in plan order, each valid until the next is
+     * read; the caller drains or abandons it.
+     */
     public Iterator<Row> rows(Configuration conf, FilePlan plan) {
         return new Rows(conf, plan);
     }
@@ -95,6 +104,7 @@ public final class PlannedInput implements Serializable {
         private int nextBlock;
         private ColumnReader[] columns;
         private MessageType schema;
+        private byte[] data = new byte[0]; // the last row's, reused
 
         Rows(Configuration conf, FilePlan plan) {
             this.conf = conf;
@@ -194,7 +204,11 @@ public final class PlannedInput implements Serializable {
             long r = columns[1].getLong();
             Binary dtypeBytes = columns[2].getBinary();
             String dtype = dtypeBytes.equals(dtypes[tensor]) ? t.dtype().name() : dtypeBytes.toStringUsingUTF8();
-            byte[] data = columns[3].getBinary().getBytes();
+            Binary bytes = columns[3].getBinary();
+            if (data.length != bytes.length()) {
+                data = new byte[bytes.length()];
+            }
+            bytes.toByteBuffer().get(data);
             for (ColumnReader c : columns) {
                 c.consume();
             }

@@ -73,8 +73,8 @@ public final class RowWriteSupport extends WriteSupport<Row> {
                 out.addBinary(Binary.fromConstantByteArray(s.getBytes(StandardCharsets.UTF_8)));
             } else if (v instanceof Long l) {
                 out.addLong(l);
-            } else {
-                out.addBinary(Binary.fromConstantByteArray((byte[]) v));
+            } else { // reused: a kept row's data is its reader's array (PlannedInput), so what Parquet keeps it copies
+                out.addBinary(Binary.fromReusedByteArray((byte[]) v));
             }
             out.endField(fields[i].name(), i);
         }
