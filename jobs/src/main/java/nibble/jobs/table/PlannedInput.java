@@ -14,6 +14,7 @@ import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.HadoopReadOptions;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
@@ -105,6 +106,8 @@ public final class PlannedInput implements Serializable {
         private ColumnReader[] columns;
         private MessageType schema;
         private byte[] data = new byte[0]; // the last row's, reused
+        private PageReadStore pages;     // the loaded row group's, whose buffers go back to the pool when done
+        private final PooledBuffers pool = new PooledBuffers();
 
         Rows(Configuration conf, FilePlan plan) {
             this.conf = conf;
@@ -171,12 +174,14 @@ public final class PlannedInput implements Serializable {
             while (want >= groupEnd) { // skip whole row groups before the wanted row
                 BlockMetaData b = blocks.get(nextBlock);
                 if (want >= groupEnd + b.getRowCount()) {
+                    releasePages();
                     reader.skipNextRowGroup();
                     nextBlock++;
                     groupEnd += b.getRowCount();
                     fileRow = groupEnd;
                 } else {
-                    PageReadStore pages = reader.readNextRowGroup();
+                    releasePages();
+                    pages = reader.readNextRowGroup();
                     nextBlock++;
                     ColumnReadStoreImpl store = new ColumnReadStoreImpl(pages, new GroupRecordConverter(schema).getRootConverter(),
                             schema, reader.getFooter().getFileMetaData().getCreatedBy());
@@ -242,7 +247,7 @@ public final class PlannedInput implements Serializable {
             closeReader();
             file = j;
             Path p = new Path(new Path(table), files.get(j));
-            reader = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf));
+            reader = ParquetFileReader.open(HadoopInputFile.fromPath(p, conf), HadoopReadOptions.builder(conf, p).withAllocator(pool).build());
             schema = reader.getFooter().getFileMetaData().getSchema();
             List<String> names = new ArrayList<>();
             schema.getFields().forEach(f -> names.add(f.getName()));
@@ -260,7 +265,19 @@ public final class PlannedInput implements Serializable {
             columns = null;
         }
 
+        private void releasePages() {
+            if (pages != null) {
+                try {
+                    pages.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e); // releasing heap buffers into the pool does not fail
+                }
+                pages = null;
+            }
+        }
+
         private void closeReader() {
+            releasePages();
             if (reader != null) {
                 try {
                     reader.close();
