@@ -28,4 +28,19 @@ class PooledBuffersTest {
         assertNotSame(big, d);
         assertEquals(60, d.capacity());
     }
+
+    @Test
+    void aRequestNoFreeBufferHoldsReplacesTheLargestFreeOne() {
+        PooledBuffers pool = new PooledBuffers();
+        ByteBuffer a = pool.allocate(30);
+        ByteBuffer b = pool.allocate(50);
+        pool.release(a);
+        pool.release(b);
+        ByteBuffer c = pool.allocate(80); // drops b: the pool stays at two buffers
+        assertEquals(80, c.capacity());
+        pool.release(c);
+        assertSame(a, pool.allocate(20));
+        assertSame(c, pool.allocate(40));
+        assertNotSame(b, pool.allocate(40));
+    }
 }
