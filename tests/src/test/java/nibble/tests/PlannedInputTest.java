@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.io.LocalInputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import nibble.common.DType;
@@ -71,7 +73,7 @@ class PlannedInputTest {
             conf.unset("parquet.block.size");
         }
         String file = Tables.manifest(groups).files().get(0).path();
-        try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(groups.resolve(file)))) {
+        try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(groups.resolve(file)))) {
             assertTrue(reader.getRowGroups().size() > 3, reader.getRowGroups().size() + " row groups");
         }
         Path qa = tmp.resolve("qa");

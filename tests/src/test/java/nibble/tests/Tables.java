@@ -14,6 +14,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.ColumnReader;
+import org.apache.parquet.column.impl.ColumnReadStoreImpl;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.spark.sql.Row;
 import nibble.common.format.CheckpointHeader;
 import nibble.common.format.CheckpointReader;
@@ -181,46 +191,43 @@ final class Tables {
             if (!name.endsWith(".parquet")) {
                 continue;
             }
-            try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(new org.apache.parquet.io.LocalInputFile(dir.resolve(name)))) {
-                var schema = reader.getFooter().getFileMetaData().getSchema();
-                String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
-                for (var block : reader.getRowGroups()) {
-                    var pages = reader.readNextRowGroup();
-                    var store = new org.apache.parquet.column.impl.ColumnReadStoreImpl(pages,
-                            new org.apache.parquet.example.data.simple.convert.GroupRecordConverter(schema).getRootConverter(), schema, createdBy);
+            try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(dir.resolve(name)))) {
+                MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+                for (BlockMetaData block : reader.getRowGroups()) {
+                    ColumnReadStoreImpl store = new ColumnReadStoreImpl(reader.readNextRowGroup(),
+                            new GroupRecordConverter(schema).getRootConverter(), schema, reader.getFooter().getFileMetaData().getCreatedBy());
                     for (int c = 0; c < schema.getColumns().size(); c++) {
-                        var column = schema.getColumns().get(c);
-                        var type = column.getPrimitiveType();
-                        var stored = block.getColumns().get(c).getStatistics();
-                        var kind = type.getPrimitiveTypeName();
-                        boolean supported = kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY
-                                || kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.INT64;
-                        if (!supported || stored == null || stored.isEmpty()) {
-                            continue;
+                        ColumnDescriptor column = schema.getColumns().get(c);
+                        Statistics<?> stored = block.getColumns().get(c).getStatistics();
+                        PrimitiveTypeName kind = column.getPrimitiveType().getPrimitiveTypeName();
+                        if ((kind == PrimitiveTypeName.BINARY || kind == PrimitiveTypeName.INT64) && stored != null && !stored.isEmpty()) {
+                            assertSameStatistics(stored, store.getColumnReader(column), column,
+                                    dir + "/" + name + " column " + column + " statistics");
+                            checked++;
                         }
-                        var actual = org.apache.parquet.column.statistics.Statistics.createStats(type);
-                        var values = store.getColumnReader(column);
-                        for (long i = 0; i < values.getTotalValueCount(); i++) {
-                            if (values.getCurrentDefinitionLevel() < column.getMaxDefinitionLevel()) {
-                                actual.incrementNumNulls();
-                            } else if (kind == org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName.BINARY) {
-                                actual.updateStats(values.getBinary());
-                            } else {
-                                actual.updateStats(values.getLong());
-                            }
-                            values.consume();
-                        }
-                        String where = dir + "/" + name + " column " + column + " statistics";
-                        assertEquals(actual.getNumNulls(), stored.getNumNulls(), where + ": null count");
-                        if (actual.hasNonNullValue()) {
-                            assertArrayEquals(actual.getMinBytes(), stored.getMinBytes(), where + ": min");
-                            assertArrayEquals(actual.getMaxBytes(), stored.getMaxBytes(), where + ": max");
-                        }
-                        checked++;
                     }
                 }
             }
         }
         return checked;
+    }
+
+    private static void assertSameStatistics(Statistics<?> stored, ColumnReader values, ColumnDescriptor column, String where) {
+        Statistics<?> actual = Statistics.createStats(column.getPrimitiveType());
+        for (long i = 0; i < values.getTotalValueCount(); i++) {
+            if (values.getCurrentDefinitionLevel() < column.getMaxDefinitionLevel()) {
+                actual.incrementNumNulls();
+            } else if (column.getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY) {
+                actual.updateStats(values.getBinary());
+            } else {
+                actual.updateStats(values.getLong());
+            }
+            values.consume();
+        }
+        assertEquals(actual.getNumNulls(), stored.getNumNulls(), where + ": null count");
+        if (actual.hasNonNullValue()) {
+            assertArrayEquals(actual.getMinBytes(), stored.getMinBytes(), where + ": min");
+            assertArrayEquals(actual.getMaxBytes(), stored.getMaxBytes(), where + ": max");
+        }
     }
 }
