@@ -39,19 +39,29 @@ class PlannedInputTest {
         Path qa = tmp.resolve("qa");
         Path qb = tmp.resolve("qb");
         // output files of ~20 KB: each spans parts of several input files, and input files feed several outputs
-        assertEquals(0, TestSpark.nibble("quantize", "--input", many.toString(), "--output", qa.toString(),
-                "--recipe", "int4-g32", "--target-file-mb", "0.02").code());
-        assertEquals(0, TestSpark.nibble("quantize", "--input", one.toString(), "--output", qb.toString(),
-                "--recipe", "int4-g32", "--target-file-mb", "0.02").code());
+        quantize(many, qa);
+        quantize(one, qb);
         Manifest ma = Tables.manifest(qa);
         Manifest mb = Tables.manifest(qb);
         assertTrue(ma.files().size() > 3, "several output files");
         assertEquals(ma.checksums(), mb.checksums());
         assertEquals(ma.files(), mb.files());
-        Map<String, byte[]> fa = Tables.files(qa.resolve("tensors"));
-        Map<String, byte[]> fb = Tables.files(qb.resolve("tensors"));
+        assertSameFiles(qa, qb);
+    }
+
+    /** {@code quantize} int4-g32 into output files of ~20 KB. */
+    private static void quantize(Path table, Path out) {
+        assertEquals(0, TestSpark.nibble("quantize", "--input", table.toString(), "--output", out.toString(),
+                "--recipe", "int4-g32", "--target-file-mb", "0.02").code());
+    }
+
+    /** Asserts the two tables' data files have the same names and bytes; returns the first's. */
+    private static Map<String, byte[]> assertSameFiles(Path a, Path b) throws Exception {
+        Map<String, byte[]> fa = Tables.files(a.resolve("tensors"));
+        Map<String, byte[]> fb = Tables.files(b.resolve("tensors"));
         assertEquals(fa.keySet(), fb.keySet());
         fa.forEach((k, v) -> assertArrayEquals(v, fb.get(k), k));
+        return fa;
     }
 
     /**
@@ -78,15 +88,9 @@ class PlannedInputTest {
         }
         Path qa = tmp.resolve("qa");
         Path qb = tmp.resolve("qb");
-        for (Path[] run : new Path[][] {{one, qa}, {groups, qb}}) {
-            assertEquals(0, TestSpark.nibble("quantize", "--input", run[0].toString(), "--output", run[1].toString(),
-                    "--recipe", "int4-g32", "--target-file-mb", "0.02").code());
-        }
-        Map<String, byte[]> fa = Tables.files(qa.resolve("tensors"));
-        Map<String, byte[]> fb = Tables.files(qb.resolve("tensors"));
-        assertTrue(fa.size() > 3, "several output files");
-        assertEquals(fa.keySet(), fb.keySet());
-        fa.forEach((k, v) -> assertArrayEquals(v, fb.get(k), k));
+        quantize(one, qa);
+        quantize(groups, qb);
+        assertTrue(assertSameFiles(qa, qb).size() > 3, "several output files");
         assertEquals(Tables.manifest(qa).checksums(), Tables.manifest(qb).checksums());
     }
 
